@@ -1,0 +1,91 @@
+package payrun
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/currency"
+)
+
+// MaxAmountDigits is the maximum number of integer digits of an Anton money string,
+// whose pattern is ^-?\d{1,12}(\.\d+)?$.
+const MaxAmountDigits = 12
+
+// CurrencyScale returns the number of minor-unit digits of an ISO 4217 currency
+// (USD 2, JPY 0, KWD 3). It returns false for codes that are not ISO 4217 tender:
+// unknown codes, lowercase codes, and the X-codes for metals, funds and testing.
+func CurrencyScale(code string) (int, bool) {
+	if len(code) != 3 || strings.ToUpper(code) != code || code[0] == 'X' {
+		return 0, false
+	}
+	unit, err := currency.ParseISO(code)
+	if err != nil {
+		return 0, false
+	}
+	scale, _ := currency.Standard.Rounding(unit)
+	return scale, true
+}
+
+// Amount is a positive amount of money in one currency, kept at the currency's scale.
+type Amount struct {
+	Value    decimal.Decimal
+	Currency string
+}
+
+// Canonical returns the amount as Anton's decimal string at the currency scale,
+// for example "12.50" for EUR and "1200" for JPY. Equal amounts always give the
+// same string, so it is safe to hash and compare.
+func (a Amount) Canonical() string {
+	scale, ok := CurrencyScale(a.Currency)
+	if !ok {
+		return a.Value.String()
+	}
+	return a.Value.StringFixed(int32(scale))
+}
+
+// Minor returns the amount in integer minor units (cents for EUR).
+func (a Amount) Minor() (int64, error) {
+	scale, ok := CurrencyScale(a.Currency)
+	if !ok {
+		return 0, fmt.Errorf("minor units of %q: not an ISO 4217 currency", a.Currency)
+	}
+	shifted := a.Value.Shift(int32(scale))
+	if !shifted.IsInteger() {
+		return 0, fmt.Errorf("minor units of %s %s: more decimals than the currency has", a.Value, a.Currency)
+	}
+	if !shifted.BigInt().IsInt64() {
+		return 0, fmt.Errorf("minor units of %s %s: out of range", a.Value, a.Currency)
+	}
+	return shifted.IntPart(), nil
+}
+
+// FromMinor builds an Amount from integer minor units.
+func FromMinor(minor int64, code string) Amount {
+	scale, ok := CurrencyScale(code)
+	if !ok {
+		scale = 0
+	}
+	return Amount{Value: decimal.New(minor, -int32(scale)), Currency: code}
+}
+
+// FormatMinor returns minor units as a decimal string at the currency scale.
+func FormatMinor(minor int64, code string) string {
+	return FromMinor(minor, code).Canonical()
+}
+
+// Totals sums amounts per currency in integer minor units, so no sum ever
+// passes through floating point.
+type Totals map[string]int64
+
+// Add adds minor units of one currency.
+func (t Totals) Add(code string, minor int64) { t[code] += minor }
+
+// Strings returns each currency's total as a decimal string at its scale.
+func (t Totals) Strings() map[string]string {
+	out := make(map[string]string, len(t))
+	for code, minor := range t {
+		out[code] = FormatMinor(minor, code)
+	}
+	return out
+}
