@@ -1,0 +1,11 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// commands lists the subcommands of payrun, one file each.
+func (a *app) commands() []*cobra.Command {
+	return []*cobra.Command{
+		a.sandboxCmd(),
+		a.validateCmd(),
+	}
+}
