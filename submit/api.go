@@ -3,7 +3,11 @@
 // process-wide rate limiter, the retry policy and the worker pool.
 package submit
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/payrun/payrun"
+)
 
 // The types in this file follow the v1 merchant OpenAPI contract of Anton
 // (openapi-merchant.yaml, bearer-key generation). Money is always a decimal
@@ -81,28 +85,12 @@ const (
 	StatusPendingEngineReview = "pending_engine_review"
 )
 
-// IsTerminal reports whether a payout status is final. Unknown statuses are not
-// terminal. A completed payout can still become returned.
-func IsTerminal(status string) bool {
-	switch status {
-	case StatusCompleted, StatusFailed, StatusReturned, StatusScreeningFailed,
-		StatusVelocityBlocked, StatusCancelled:
-		return true
-	}
-	return false
-}
+// IsTerminal reports whether a payout status is final (see payrun.IsTerminalStatus).
+func IsTerminal(status string) bool { return payrun.IsTerminalStatus(status) }
 
 // CanMoveTo reports whether a payout known to be in status from may be recorded
-// as status to. Terminal statuses never move, except completed to returned.
-func CanMoveTo(from, to string) bool {
-	if from == to {
-		return false
-	}
-	if from == StatusCompleted {
-		return to == StatusReturned
-	}
-	return !IsTerminal(from)
-}
+// as status to (see payrun.CanMoveStatus).
+func CanMoveTo(from, to string) bool { return payrun.CanMoveStatus(from, to) }
 
 // BeneficiaryRequest is the body of POST /v1/beneficiaries.
 type BeneficiaryRequest struct {
