@@ -1,0 +1,39 @@
+package state
+
+import (
+	"context"
+	"fmt"
+)
+
+// StartRun records the start of a run (or of retry and release, which also
+// submit).
+func (l *Ledger) StartRun(ctx context.Context, id, command string) error {
+	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, command, started_at) VALUES (?, ?, ?)`,
+		id, command, l.stamp())
+	if err != nil {
+		return fmt.Errorf("record run %s: %w", id, err)
+	}
+	return nil
+}
+
+// FinishRun records the end of a run with its exit code and JSON summary.
+func (l *Ledger) FinishRun(ctx context.Context, id string, exitCode int, summary string) error {
+	_, err := l.db.ExecContext(ctx, `UPDATE runs SET finished_at = ?, exit_code = ?, summary = ?
+		WHERE id = ?`, l.stamp(), exitCode, summary, id)
+	if err != nil {
+		return fmt.Errorf("record end of run %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReleaseBalanceHolds moves rows held for insufficient balance back to
+// pending in files that are not held, so each run checks the balance again.
+func (l *Ledger) ReleaseBalanceHolds(ctx context.Context) (int64, error) {
+	res, err := l.db.ExecContext(ctx, `UPDATE rows SET state = ?, error_code = '', error_message = '',
+		updated_at = ? WHERE state = ? AND error_code = ? AND file_id IN
+		(SELECT id FROM files WHERE status = ?)`, Pending, l.stamp(), Held, HoldBalance, FileActive)
+	if err != nil {
+		return 0, fmt.Errorf("release balance holds: %w", err)
+	}
+	return res.RowsAffected()
+}
