@@ -1,0 +1,170 @@
+package submit
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of RetryPolicy.
+const (
+	DefaultMaxAttempts = 6
+	DefaultBaseDelay   = 250 * time.Millisecond
+	DefaultMaxDelay    = 20 * time.Second
+)
+
+// maxRetryAfter caps the wait a Retry-After header can impose. Anton counts
+// its limit over a rolling minute, so a longer wait is a server error; after
+// the cap the request is tried again and a new 429 pauses again.
+const maxRetryAfter = 5 * time.Minute
+
+// pastRetryAfterWait bounds the short jittered wait used when Retry-After
+// names a time that has already passed.
+const pastRetryAfterWait = time.Second
+
+// RetryPolicy is the client's only retry layer. It retries network errors,
+// timeouts, 500/502/503/504, 409 idempotency_in_flight and 429, always with
+// the same idempotency key and body bytes.
+type RetryPolicy struct {
+	// MaxAttempts caps HTTP attempts per request, the first one included.
+	// Zero means DefaultMaxAttempts; 1 disables retries.
+	MaxAttempts int
+	// BaseDelay and MaxDelay shape the exponential backoff with full jitter:
+	// the wait before retry n is random in [0, min(MaxDelay, BaseDelay*2^(n-1))).
+	// Zero means DefaultBaseDelay and DefaultMaxDelay.
+	BaseDelay, MaxDelay time.Duration
+	// Budget caps the retries of a whole run across all requests; nil means
+	// no cap. When it is spent, requests fail with ErrBudgetSpent.
+	Budget *RetryBudget
+}
+
+// withDefaults returns the policy with zero fields set to their defaults.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultMaxAttempts
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = DefaultBaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultMaxDelay
+	}
+	if p.MaxDelay < p.BaseDelay {
+		p.MaxDelay = p.BaseDelay
+	}
+	return p
+}
+
+// backoff returns the full-jitter wait before retry number retry (1 for the
+// first retry).
+func (p RetryPolicy) backoff(retry int) time.Duration {
+	ceiling := p.MaxDelay
+	if retry < 32 {
+		if d := p.BaseDelay << (retry - 1); d > 0 && d < ceiling {
+			ceiling = d
+		}
+	}
+	return rand.N(ceiling)
+}
+
+// RetryBudget is a count of retries shared by every request of a run, so a
+// long outage ends the run with rows left retryable instead of retrying each
+// row MaxAttempts times. It is safe for concurrent use.
+type RetryBudget struct{ left atomic.Int64 }
+
+// NewRetryBudget returns a budget of n retries.
+func NewRetryBudget(n int) *RetryBudget {
+	b := &RetryBudget{}
+	b.left.Store(int64(n))
+	return b
+}
+
+// take uses one retry and reports whether one was left. A nil budget never runs out.
+func (b *RetryBudget) take() bool {
+	if b == nil {
+		return true
+	}
+	return b.left.Add(-1) >= 0
+}
+
+// Remaining returns the retries left, or -1 for a nil (unlimited) budget.
+func (b *RetryBudget) Remaining() int {
+	if b == nil {
+		return -1
+	}
+	return int(max(b.left.Load(), 0))
+}
+
+// retryableStatus reports whether an HTTP answer is worth sending again with
+// the same key: 429, 500, 502, 503 (including idempotency_unavailable), 504,
+// and 409 idempotency_in_flight.
+func retryableStatus(status int, code string) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	case http.StatusConflict:
+		return code == CodeIdempotencyInFlight
+	}
+	return false
+}
+
+// retryAfter is a parsed Retry-After header.
+type retryAfter struct {
+	// wait is how long to wait from now; zero when ok is false.
+	wait time.Duration
+	// ok is false for a missing or unparseable header.
+	ok bool
+	// past reports an HTTP date at or before the response's time.
+	past bool
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds, or an HTTP date in
+// any of RFC 9110's three forms (IMF-fixdate, RFC 850, asctime). A date is
+// measured from serverNow, the response's Date header, when it has one, so a
+// skewed local clock does not stretch or shorten the wait. Waits are capped at
+// maxRetryAfter.
+func parseRetryAfter(value string, serverNow time.Time) retryAfter {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return retryAfter{}
+	}
+
+	if isDigits(value) {
+		seconds, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || seconds > int64(maxRetryAfter/time.Second) {
+			return retryAfter{wait: maxRetryAfter, ok: true}
+		}
+		return retryAfter{wait: time.Duration(seconds) * time.Second, ok: true}
+	}
+
+	at, err := http.ParseTime(value)
+	if err != nil {
+		return retryAfter{}
+	}
+	wait := at.Sub(serverNow)
+	if wait <= 0 {
+		return retryAfter{ok: true, past: true}
+	}
+	return retryAfter{wait: min(wait, maxRetryAfter), ok: true}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// jitter returns a random duration in [0, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
