@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// csvSource reads the records of a CSV file as text cells.
+type csvSource struct {
+	file    *os.File
+	reader  *csv.Reader
+	checker *utf8Checker // nil unless the file is read as UTF-8
+	row     int          // spreadsheet row of the last record
+	endLine int          // last physical line of the last record
+}
+
+// parseDelimiter turns a profile's delimiter setting into a rune.
+func parseDelimiter(s string) (rune, error) {
+	switch s {
+	case "", ",":
+		return ',', nil
+	case ";":
+		return ';', nil
+	case "\t", "tab", `\t`:
+		return '\t', nil
+	case "|":
+		return '|', nil
+	}
+	return 0, fmt.Errorf("delimiter %q is not supported: use \",\", \";\", \"|\" or \"tab\"", s)
+}
+
+// openCSV opens path and sets up decoding: a byte-order mark selects UTF-8 or
+// UTF-16; otherwise the profile's encoding, else UTF-8 checked byte by byte.
+func openCSV(path string, delimiter rune, encodingName string) (*csvSource, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open payout file: %w", err)
+	}
+
+	text, checker, err := decodeCSV(bufio.NewReader(file), encodingName)
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+
+	reader := csv.NewReader(text)
+	reader.Comma = delimiter
+	reader.FieldsPerRecord = -1
+	return &csvSource{file: file, reader: reader, checker: checker}, nil
+}
+
+func decodeCSV(in *bufio.Reader, encodingName string) (io.Reader, *utf8Checker, error) {
+	head, _ := in.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		in.Discard(3)
+		checker := &utf8Checker{in: in, line: 1}
+		return checker, checker, nil
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return transform.NewReader(in, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), nil, nil
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return transform.NewReader(in, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), nil, nil
+	case len(head) >= 2 && (head[0] == 0 || head[1] == 0):
+		return nil, nil, fileErrorf(CodeUTF16WithoutBOM,
+			"save the file as \"CSV UTF-8\", or as UTF-16 with a byte-order mark",
+			"the file looks like UTF-16 text without a byte-order mark")
+	}
+
+	enc, err := lookupEncoding(encodingName)
+	if err != nil {
+		return nil, nil, err
+	}
+	if enc != nil {
+		return transform.NewReader(in, enc.NewDecoder()), nil, nil
+	}
+	checker := &utf8Checker{in: in, line: 1}
+	return checker, checker, nil
+}
+
+// lookupEncoding returns the encoding a profile names, or nil for UTF-8.
+func lookupEncoding(name string) (encoding.Encoding, error) {
+	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
+	case "", "utf-8", "utf8":
+		return nil, nil
+	}
+	enc, err := htmlindex.Get(name)
+	if err != nil {
+		return nil, fileErrorf(CodeUnknownEncoding,
+			"use a WHATWG encoding label such as windows-1252, iso-8859-15 or shift_jis",
+			"unknown encoding %q in the source profile", name)
+	}
+	return enc, nil
+}
+
+func (s *csvSource) next() (sourceRow, error) {
+	record, err := s.reader.Read()
+	if err != nil {
+		return sourceRow{}, s.readError(err)
+	}
+
+	startLine, _ := s.reader.FieldPos(0)
+	newlines := 0
+	cells := make([]cell, len(record))
+	for i, field := range record {
+		cells[i] = cell{text: field}
+		newlines += strings.Count(field, "\n")
+	}
+
+	// encoding/csv skips blank lines, but a spreadsheet shows each as a row.
+	blank := startLine - s.endLine - 1
+	s.row += 1 + blank
+	s.endLine = startLine + newlines
+	return sourceRow{row: s.row, line: startLine, cells: cells}, nil
+}
+
+func (s *csvSource) readError(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.EOF
+	}
+	var invalid *invalidUTF8Error
+	if errors.As(err, &invalid) {
+		return fileErrorf(CodeInvalidEncoding,
+			"save the file as \"CSV UTF-8\" and re-export, or set encoding (for example \"windows-1252\") in the source profile",
+			"the file is not valid UTF-8: line %d contains byte 0x%02X, probably from a legacy encoding such as Windows-1252",
+			invalid.line, invalid.b)
+	}
+	var parse *csv.ParseError
+	if errors.As(err, &parse) {
+		return fileErrorf(CodeCSVSyntax,
+			"enclose fields that contain the delimiter, a quote or a line break in double quotes, doubling inner quotes; re-export from the spreadsheet",
+			"invalid CSV on line %d, column %d: %v", parse.Line, parse.Column, parse.Err)
+	}
+	return fmt.Errorf("read payout file: %w", err)
+}
+
+func (s *csvSource) close() error { return s.file.Close() }
+
+// invalidUTF8Error reports the first byte that is not valid UTF-8.
+type invalidUTF8Error struct {
+	line int
+	b    byte
+}
+
+func (e *invalidUTF8Error) Error() string {
+	return fmt.Sprintf("invalid UTF-8 byte 0x%02X on line %d", e.b, e.line)
+}
+
+// utf8Checker passes bytes through and fails at the first invalid UTF-8
+// sequence. It holds back an incomplete sequence at the end of a read until
+// the next read completes it.
+type utf8Checker struct {
+	in      io.Reader
+	line    int
+	pending []byte
+	err     error
+}
+
+func (c *utf8Checker) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	if len(p) <= utf8.UTFMax {
+		return 0, io.ErrShortBuffer
+	}
+
+	n := copy(p, c.pending)
+	c.pending = c.pending[:0]
+	m, err := c.in.Read(p[n:])
+	n += m
+
+	valid, held := c.scan(p[:n], err == nil)
+	if held > 0 {
+		c.pending = append(c.pending, p[valid:valid+held]...)
+	}
+	if c.err != nil {
+		return valid, nil
+	}
+	if errors.Is(err, io.EOF) && len(c.pending) > 0 {
+		c.err = &invalidUTF8Error{line: c.line, b: c.pending[0]}
+		return valid, nil
+	}
+	return valid, err
+}
+
+// scan returns how many bytes are valid and how many form an incomplete
+// sequence at the end that more input may complete.
+func (c *utf8Checker) scan(b []byte, more bool) (valid, held int) {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			if b[i] == '\n' {
+				c.line++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			if more && !utf8.FullRune(b[i:]) {
+				return i, len(b) - i
+			}
+			c.err = &invalidUTF8Error{line: c.line, b: b[i]}
+			return i, 0
+		}
+		i += size
+	}
+	return len(b), 0
+}

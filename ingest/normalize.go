@@ -1,0 +1,97 @@
+package ingest
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// isZeroWidth reports the invisible characters that spreadsheets and web forms
+// leave in pasted values: zero-width space, joiners, word joiner and the
+// byte-order mark.
+func isZeroWidth(r rune) bool {
+	switch r {
+	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u180E':
+		return true
+	}
+	return false
+}
+
+func isBlank(r rune) bool { return unicode.IsSpace(r) || isZeroWidth(r) }
+
+// cleanText trims ASCII and Unicode spaces and zero-width characters at both
+// ends and converts the text to Unicode NFC, so "é" typed as e + combining
+// accent equals the precomposed letter.
+func cleanText(s string) string {
+	s = strings.TrimFunc(s, isBlank)
+	if !norm.NFC.IsNormalString(s) {
+		s = norm.NFC.String(s)
+	}
+	return s
+}
+
+// cleanIdentifier is cleanText for identifiers: it also drops zero-width
+// characters inside the value, which no identifier legitimately contains.
+func cleanIdentifier(s string) string {
+	s = cleanText(s)
+	if strings.IndexFunc(s, isZeroWidth) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isZeroWidth(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// removeSpaces drops every space character, as people write IBANs in groups of four.
+func removeSpaces(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// hasControl reports whether s contains a control character (a C0 or C1 code,
+// including tab and newline), which a name or reference must not contain.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// looksScientific reports a number in scientific notation such as "1.23457E+11",
+// which is what a spreadsheet shows for a long number in a numeric column. It
+// requires a decimal point in the mantissa or a sign in the exponent, so an
+// identifier such as "2024E10" is not taken for one.
+func looksScientific(s string) bool {
+	e := strings.IndexAny(s, "eE")
+	if e <= 0 || e == len(s)-1 {
+		return false
+	}
+	mantissa, exponent := s[:e], s[e+1:]
+	hasPoint := strings.ContainsAny(mantissa, ".,")
+	hasSign := exponent[0] == '+' || exponent[0] == '-'
+	if !hasPoint && !hasSign {
+		return false
+	}
+	mantissa = strings.Replace(strings.Replace(mantissa, ".", "", 1), ",", "", 1)
+	if hasSign {
+		exponent = exponent[1:]
+	}
+	return allDigits(mantissa) && allDigits(exponent)
+}

@@ -1,0 +1,134 @@
+package ingest
+
+import (
+	"fmt"
+	"errors"
+	"io"
+	"strings"
+)
+
+// cellKind is the stored type of a cell. Every CSV field is text; XLSX cells
+// keep the type the spreadsheet stored.
+type cellKind uint8
+
+const (
+	cellText cellKind = iota
+	cellNumber
+	cellDate
+	cellBool
+	cellError
+	cellFormulaNoValue
+)
+
+// cell is one cell of a row. For numbers and dates, text is the stored value
+// (for dates already converted to YYYY-MM-DD).
+type cell struct {
+	text string
+	kind cellKind
+}
+
+// sourceRow is one row of a file, header included.
+type sourceRow struct {
+	row   int // spreadsheet row
+	line  int // first physical line (CSV); equals row for XLSX
+	cells []cell
+}
+
+func (r sourceRow) isEmpty() bool {
+	for _, c := range r.cells {
+		if c.kind != cellText || strings.TrimFunc(c.text, isBlank) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (r sourceRow) texts() []string {
+	out := make([]string, len(r.cells))
+	for i, c := range r.cells {
+		out[i] = c.text
+	}
+	return out
+}
+
+// source yields the rows of one file or sheet in order. next returns io.EOF
+// after the last row and a *FileError for a structural problem.
+type source interface {
+	next() (sourceRow, error)
+	close() error
+}
+
+// headerScanRows is how many leading rows header detection looks at.
+const headerScanRows = 30
+
+// locateHeader reads rows until the header: the row given by headerRow, or
+// with headerRow 0 the first row that maps to all required columns. When no row
+// qualifies, the error lists the columns of the first non-empty row.
+func locateHeader(src source, headerRow int, aliases map[string]string) (*columnMap, error) {
+	var first *columnMap
+	for scanned := 0; headerRow > 0 || scanned < headerScanRows; scanned++ {
+		row, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if headerRow > 0 && row.row < headerRow {
+			continue
+		}
+		if row.isEmpty() {
+			if headerRow > 0 {
+				return nil, fileErrorf(CodeNoHeader, "set header_row to the row that holds the column names",
+					"header row %d is empty", headerRow)
+			}
+			continue
+		}
+
+		if first == nil {
+			if err := checkDelimiter(row); err != nil {
+				return nil, err
+			}
+		}
+		cols, ferr := mapHeader(row.texts(), aliases)
+		if ferr != nil {
+			return nil, ferr
+		}
+		missing := cols.missingColumns()
+		if len(missing) == 0 {
+			return cols, nil
+		}
+		if headerRow > 0 {
+			return nil, cols.missingColumnsError(missing)
+		}
+		if first == nil {
+			first = cols
+		}
+	}
+
+	if first == nil {
+		return nil, fileErrorf(CodeNoHeader, "check that this is the payout file and that it was saved completely",
+			"the file has no header row: it contains no rows")
+	}
+	return nil, first.missingColumnsError(first.missingColumns())
+}
+
+// checkDelimiter rejects a header that parsed as one column but contains
+// another delimiter, which is what a ";"-separated file read with "," gives.
+func checkDelimiter(row sourceRow) error {
+	if len(row.cells) != 1 {
+		return nil
+	}
+	text := row.cells[0].text
+	for _, d := range []struct{ char, name, setting string }{
+		{";", "semicolon", ";"}, {"\t", "tab", "tab"}, {",", "comma", ","}, {"|", "vertical bar", "|"},
+	} {
+		if strings.Contains(text, d.char) {
+			return fileErrorf(CodeDelimiterMismatch,
+				fmt.Sprintf("set delimiter = %q in the source profile or pass --delimiter %q", d.setting, d.setting),
+				"delimiter mismatch: the header parsed as one column containing %q, so the file is probably %s-separated",
+				d.char, d.name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,346 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/payrun/payrun"
+)
+
+// Field limits of Anton's POST /v1/payouts and POST /v1/beneficiaries.
+const (
+	maxReferenceLength   = 100
+	maxPurposeLength     = 255
+	maxExternalRefLength = 255
+	defaultPurpose       = "contractor_payment"
+)
+
+// rules are the checks of one Open, derived from its options.
+type rules struct {
+	delimiter rune
+	number    numberFormat
+	maximum   map[string]decimal.Decimal
+	defaults  Defaults
+}
+
+func newRules(opts Options) (rules, error) {
+	var ru rules
+	var err error
+	if ru.delimiter, err = parseDelimiter(opts.Profile.Delimiter); err != nil {
+		return ru, profileError(err)
+	}
+	if ru.number, err = newNumberFormat(opts.Profile.Decimal, opts.Profile.Grouping); err != nil {
+		return ru, profileError(err)
+	}
+	if ru.maximum, err = maxAmounts(opts.Profile.MaxAmount); err != nil {
+		return ru, err
+	}
+	ru.defaults = opts.effectiveDefaults()
+	return ru, nil
+}
+
+func profileError(err error) *FileError {
+	return &FileError{Code: CodeInvalidProfile, Message: "invalid source profile: " + err.Error(),
+		Hint: "fix the profile in the config file or the command-line flag"}
+}
+
+// rowCheck collects the problems of one row while its fields are validated.
+type rowCheck struct {
+	r        *Reader
+	row      sourceRow
+	values   map[string]string // canonical column -> cleaned value
+	broken   map[string]bool   // columns whose cell already has an error
+	problems []Problem
+	failed   bool
+}
+
+// validate turns one data row into a Record.
+func (r *Reader) validate(row sourceRow) Record {
+	rec := Record{Row: row.row, Line: row.line, Raw: r.rawValues(row)}
+	c := &rowCheck{r: r, row: row, values: make(map[string]string), broken: make(map[string]bool)}
+	c.readCells()
+
+	in := &payrun.Instruction{Row: row.row, Line: row.line}
+	c.checkPayout(in)
+	c.checkBeneficiary(in)
+	c.checkDuplicates(in)
+
+	rec.Problems = c.problems
+	if !c.failed {
+		rec.Instruction = in
+	}
+	return rec
+}
+
+// rawValues maps the original headers to the row's cells.
+func (r *Reader) rawValues(row sourceRow) map[string]string {
+	raw := make(map[string]string, len(r.cols.header))
+	for i, h := range r.cols.header {
+		key := h
+		if key == "" {
+			key = fmt.Sprintf("column %d", i+1)
+		}
+		if i < len(row.cells) {
+			raw[key] = row.cells[i].text
+		} else {
+			raw[key] = ""
+		}
+	}
+	for i := len(r.cols.header); i < len(row.cells); i++ {
+		raw[fmt.Sprintf("column %d", i+1)] = row.cells[i].text
+	}
+	return raw
+}
+
+// readCells cleans each mapped cell and reports cells that are damaged
+// whatever their column's rule: uncalculated formulas, spreadsheet errors,
+// numbers in identifier columns, decoding damage and extra cells.
+func (c *rowCheck) readCells() {
+	for col, i := range c.r.cols.index {
+		if i >= len(c.row.cells) {
+			continue
+		}
+		c.readCell(col, c.row.cells[i])
+	}
+	c.checkExtraCells()
+}
+
+func (c *rowCheck) readCell(col string, cl cell) {
+	text := cleanText(cl.text)
+	if identifierColumns[col] {
+		text = cleanIdentifier(cl.text)
+	}
+
+	switch {
+	case cl.kind == cellFormulaNoValue:
+		c.cellError(col, text, CodeFormulaNoValue, "the cell is a formula without a calculated value",
+			"open the file in the spreadsheet program, let it recalculate, save and re-export")
+	case cl.kind == cellError:
+		c.cellError(col, text, CodeCellError, fmt.Sprintf("the cell shows the spreadsheet error %s", cl.text),
+			"fix the formula or enter the value, then re-export")
+	case identifierColumns[col] && (cl.kind == cellNumber || cl.kind == cellDate):
+		c.cellError(col, text, CodeNumericCell,
+			"the cell is stored as a number, so leading zeros and digits beyond the 15th may be lost",
+			"format the column as Text and re-export")
+	case identifierColumns[col] && looksScientific(text):
+		c.cellError(col, text, CodeScientific,
+			"the value is in scientific notation, so its digits are lost",
+			"format the column as Text and re-export; never convert it back to digits")
+	case strings.ContainsRune(text, utf8.RuneError):
+		c.cellError(col, text, CodeReplacementCharacter,
+			"the value contains the replacement character U+FFFD, so the file was decoded with the wrong encoding",
+			"re-export the file as CSV UTF-8 or set the source's encoding in its profile")
+	default:
+		c.values[col] = text
+	}
+}
+
+func (c *rowCheck) cellError(col, text, code, message, hint string) {
+	c.broken[col] = true
+	c.addValue(col, text, SeverityError, &finding{code, message, hint})
+}
+
+// checkExtraCells reports non-empty cells beyond the header, which usually
+// mean a value contained an unquoted delimiter and shifted the columns after it.
+func (c *rowCheck) checkExtraCells() {
+	width := len(c.r.cols.header)
+	for i := width; i < len(c.row.cells); i++ {
+		if cleanText(c.row.cells[i].text) == "" {
+			continue
+		}
+		c.problems = append(c.problems, Problem{
+			Row: c.row.row, Line: c.row.line, Column: fmt.Sprintf("column %d", i+1),
+			Severity: SeverityError, Code: CodeTooManyCells,
+			Message: fmt.Sprintf("the row has %d cells but the header has %d, so values may be in the wrong columns",
+				len(c.row.cells), width),
+			Hint: "enclose values that contain the delimiter in double quotes and re-export",
+		})
+		c.failed = true
+		return
+	}
+}
+
+// value returns the cleaned value of a column, "" when absent or broken.
+func (c *rowCheck) value(col string) string { return c.values[col] }
+
+// add records a finding about a column, with the column's masked value.
+func (c *rowCheck) add(col, severity string, f *finding) {
+	c.addValue(col, c.values[col], severity, f)
+}
+
+func (c *rowCheck) addValue(col, value, severity string, f *finding) {
+	if severity == SeverityError {
+		c.failed = true
+	}
+	c.problems = append(c.problems, Problem{
+		Row: c.row.row, Line: c.row.line, Column: c.r.cols.name(col), Value: maskValue(col, value),
+		Severity: severity, Code: f.code, Message: f.message, Hint: f.hint,
+	})
+}
+
+// require reports a missing value and returns false; it stays quiet for a
+// broken cell, which already has its error.
+func (c *rowCheck) require(col, why string) bool {
+	if c.values[col] != "" {
+		return true
+	}
+	if !c.broken[col] {
+		msg := col + " is missing"
+		if why != "" {
+			msg += " " + why
+		}
+		c.add(col, SeverityError, &finding{CodeMissingValue, msg, "fill in " + col + " and re-export"})
+	}
+	return false
+}
+
+// maskValue masks a personal value with the payrun masked types, and shortens
+// long ones.
+func maskValue(col, value string) string {
+	switch col {
+	case colIBAN:
+		return payrun.NewIBAN(value).String()
+	case colAccountNumber:
+		return payrun.NewAccountNumber(value).String()
+	case colEmail:
+		return payrun.NewEmail(value).String()
+	case colFirstName, colLastName, colBusinessName, colAccountHolderName:
+		return payrun.NewName(value).String()
+	}
+	if personalColumns[col] {
+		return payrun.NewSecret(value).String()
+	}
+	if utf8.RuneCountInString(value) > 60 {
+		return string([]rune(value)[:57]) + "..."
+	}
+	return value
+}
+
+// checkText rejects control characters and values over a length limit.
+func (c *rowCheck) checkText(col string, limit int) bool {
+	v := c.values[col]
+	if hasControl(v) {
+		c.add(col, SeverityError, &finding{CodeControlCharacter,
+			col + " contains a control character such as a tab or line break",
+			"remove the control character and re-export"})
+		return false
+	}
+	if limit > 0 && utf8.RuneCountInString(v) > limit {
+		c.add(col, SeverityError, &finding{CodeTooLong,
+			fmt.Sprintf("%s has %d characters; at most %d are allowed", col, utf8.RuneCountInString(v), limit),
+			"shorten it and re-export"})
+		return false
+	}
+	return true
+}
+
+// checkPayout validates the payout fields: reference, amount, currencies,
+// purpose and description.
+func (c *rowCheck) checkPayout(in *payrun.Instruction) {
+	if c.require(colReference, "") && c.checkText(colReference, maxReferenceLength) {
+		in.Reference = c.value(colReference)
+	}
+
+	currencyOK := false
+	if c.require(colCurrency, "") {
+		c.values[colCurrency] = strings.ToUpper(c.value(colCurrency))
+		if f := checkCurrency(c.value(colCurrency)); f != nil {
+			c.add(colCurrency, SeverityError, f)
+		} else {
+			currencyOK = true
+			in.Amount.Currency = c.value(colCurrency)
+		}
+	}
+	c.checkAmount(in, currencyOK)
+	c.checkSourceCurrency(in)
+
+	in.Purpose = c.r.rules.defaults.Purpose
+	if in.Purpose == "" {
+		in.Purpose = defaultPurpose
+	}
+	if v := c.value(colPurpose); v != "" && c.checkText(colPurpose, maxPurposeLength) {
+		in.Purpose = v
+	}
+	if v := c.value(colDescription); v != "" && c.checkText(colDescription, 0) {
+		in.Description = v
+	}
+}
+
+func (c *rowCheck) checkSourceCurrency(in *payrun.Instruction) {
+	code := strings.ToUpper(c.value(colSourceCurrency))
+	if code == "" && !c.broken[colSourceCurrency] {
+		code = strings.ToUpper(c.r.rules.defaults.SourceCurrency)
+	}
+	if code == "" {
+		in.SourceCurrency = in.Amount.Currency
+		return
+	}
+	c.values[colSourceCurrency] = code
+	if f := checkCurrency(code); f != nil {
+		c.add(colSourceCurrency, SeverityError, f)
+		return
+	}
+	in.SourceCurrency = code
+}
+
+// checkAmount parses the amount and checks it against the currency's minor
+// units and the profile's maximum.
+func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
+	if !c.require(colAmount, "") {
+		return
+	}
+
+	value, places, f := c.parseAmountCell()
+	if f != nil {
+		c.add(colAmount, SeverityError, f)
+		return
+	}
+	if !currencyOK {
+		return
+	}
+
+	code := in.Amount.Currency
+	scale, _ := payrun.CurrencyScale(code)
+	if places > scale {
+		c.add(colAmount, SeverityError, &finding{CodeAmountTooManyDecimal,
+			fmt.Sprintf("amount has %d decimals but %s has %d; payrun never rounds", places, code, scale),
+			fmt.Sprintf("enter the amount with at most %d decimals", scale)})
+		return
+	}
+	if limit, ok := c.r.rules.maximum[code]; ok && value.GreaterThan(limit) {
+		c.add(colAmount, SeverityError, &finding{CodeAmountAboveMaximum,
+			fmt.Sprintf("amount is above the source's per-row maximum of %s %s", limit.String(), code),
+			"check the amount; split the payout or raise max_amount in the source profile if it is right"})
+		return
+	}
+	in.Amount.Value = value
+}
+
+// parseAmountCell parses a text amount with the declared number format, and a
+// numeric XLSX cell by its stored value rounded to 15 significant digits.
+func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
+	text := c.value(colAmount)
+	i := c.r.cols.index[colAmount]
+	if c.row.cells[i].kind != cellNumber {
+		return parseAmount(text, c.r.rules.number)
+	}
+
+	value, err := roundExcelNumber(text)
+	if err != nil {
+		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the numeric cell holds no valid number",
+			"enter the amount again and re-export"}
+	}
+	if !value.IsPositive() {
+		return decimal.Zero, 0, &finding{CodeAmountNotPositive, "amount is not positive; a payout amount must be positive",
+			"remove the row, or enter the amount to pay"}
+	}
+	return amountValue(value.Truncate(0).String(), fractionDigits(value))
+}
+
+func fractionDigits(d decimal.Decimal) string {
+	_, frac, _ := strings.Cut(d.String(), ".")
+	return frac
+}
