@@ -205,6 +205,8 @@ type attemptResult struct {
 	err      error
 	apiErr   *APIError
 	duration time.Duration
+	// retryAfter is the parsed Retry-After header of an error answer.
+	retryAfter retryAfter
 }
 
 // do sends r until it succeeds, fails for good, or the policy gives up, and
@@ -224,16 +226,22 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, *Response, error) {
 
 		res := c.send(ctx, r, sentID)
 		resp.Attempts = attempt
+		c.readRetryAfter(r, &res, attempt)
 		c.record(r, sentID, resp, res)
 		if res.err == nil {
 			return res.body, resp, nil
 		}
 		last = res.err
 
-		if ctx.Err() != nil {
-			return nil, resp, c.requestError(r, resp, res.err)
+		if err := ctx.Err(); err != nil {
+			if !errors.Is(res.err, err) {
+				err = joinLast(err, res.err)
+			} else {
+				err = res.err
+			}
+			return nil, resp, c.requestError(r, resp, err)
 		}
-		delay, retry := c.nextDelay(r, res, attempt)
+		delay, retry := c.nextDelay(res, attempt)
 		if !retry {
 			return nil, resp, c.requestError(r, resp, res.err)
 		}
@@ -409,24 +417,33 @@ func (c *Client) recordBreaker(r request, res attemptResult) {
 	}
 }
 
+// readRetryAfter parses the Retry-After header of an error answer into the
+// result and its APIError. After a 429 it pauses the shared limiter, which
+// then holds back every worker, before the observer hears of the attempt.
+func (c *Client) readRetryAfter(r request, res *attemptResult, attempt int) {
+	if res.apiErr == nil {
+		return
+	}
+	res.retryAfter = parseRetryAfter(res.header.Get(HeaderRetryAfter), serverNow(res.header))
+	res.apiErr.RetryAfter = res.retryAfter.wait
+	if res.status == http.StatusTooManyRequests {
+		c.pauseAll(r, *res, attempt)
+	}
+}
+
 // nextDelay decides whether a failed attempt is retried and after what wait.
-// A 429 pauses the shared limiter, which then holds back every worker, so the
-// request itself waits only for the limiter.
-func (c *Client) nextDelay(r request, res attemptResult, attempt int) (time.Duration, bool) {
+// After a 429 the request waits only for the limiter, which pauseAll paused.
+func (c *Client) nextDelay(res attemptResult, attempt int) (time.Duration, bool) {
 	if res.apiErr == nil {
 		return c.retry.backoff(attempt), retryableTransportError(res.err)
 	}
 	if !retryableStatus(res.status, res.apiErr.Code) {
 		return 0, false
 	}
-
-	ra := parseRetryAfter(res.header.Get(HeaderRetryAfter), serverNow(res.header))
-	res.apiErr.RetryAfter = ra.wait
 	if res.status == http.StatusTooManyRequests {
-		c.pauseAll(r, res, ra, attempt)
 		return 0, true
 	}
-	if ra.ok && !ra.past {
+	if ra := res.retryAfter; ra.ok && !ra.past {
 		return min(ra.wait, c.retry.MaxDelay), true
 	}
 	return c.retry.backoff(attempt), true
@@ -452,7 +469,8 @@ func retryableTransportError(err error) bool {
 // tenth more (at most 500 ms) of jitter, so workers do not all return at once;
 // a short jittered wait for a past date; ordinary backoff when the header is
 // missing or unparseable.
-func (c *Client) pauseAll(r request, res attemptResult, ra retryAfter, attempt int) {
+func (c *Client) pauseAll(r request, res attemptResult, attempt int) {
+	ra := res.retryAfter
 	var wait time.Duration
 	switch {
 	case ra.past:
