@@ -80,6 +80,7 @@ const (
 	CodeXLSXInvalid       = "xlsx_invalid"
 	CodeUnsupportedFormat = "unsupported_format"
 	CodeInvalidProfile    = "invalid_profile"
+	CodeUnreadable        = "file_unreadable"
 )
 
 // File-level warning codes (Reader.FileProblems).

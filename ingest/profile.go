@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"path"
 	"path/filepath"
 	"sort"
@@ -112,4 +113,29 @@ func (o Options) effectiveDefaults() Defaults {
 		d.SourceCurrency = o.Profile.Defaults.SourceCurrency
 	}
 	return d
+}
+
+// Validate checks the profile's delimiter, encoding, number format and
+// maximums, so a configuration mistake is reported before any file is read.
+func (p Profile) Validate() error {
+	if _, err := newRules(Options{Profile: p}); err != nil {
+		return err
+	}
+	if _, err := lookupEncoding(p.Encoding); err != nil {
+		return err
+	}
+	if p.HeaderRow < 0 {
+		return fmt.Errorf("header_row %d is negative: use 0 to detect the header row", p.HeaderRow)
+	}
+	for from, to := range p.Aliases {
+		if _, ok := canonicalByKey[headerKey(to)]; !ok {
+			return fmt.Errorf("alias %q = %q names no payout column", from, to)
+		}
+	}
+	for _, pattern := range p.Match {
+		if _, err := path.Match(pattern, ""); err != nil {
+			return fmt.Errorf("match pattern %q: %w", pattern, err)
+		}
+	}
+	return nil
 }
