@@ -115,26 +115,17 @@ func DefaultBaseURL(key string) string {
 }
 
 // CheckEndpoint rejects base URLs that a key of environment env (EnvTest or
-// EnvLive) must not be sent to: a live key to any host but
-// api.antonpayments.com, a test key to api.antonpayments.com, and plain
-// http:// to anything but loopback (127.0.0.0/8, ::1, localhost). Base URLs
-// with credentials, a query or a fragment are rejected too.
+// EnvLive) must not be sent to. A live key goes only to
+// https://api.antonpayments.com, and a test key never goes there. Plain
+// http:// is allowed only to loopback (127.0.0.0/8, ::1, localhost). Base
+// URLs with credentials, a query or a fragment are rejected too.
 func CheckEndpoint(env, baseURL string) error {
-	u, err := url.Parse(baseURL)
+	u, err := checkBaseURL(baseURL)
 	if err != nil {
-		return fmt.Errorf("invalid Anton base URL %q: %w; set ANTON_BASE_URL to a URL "+
-			"such as %s", baseURL, err, SandboxBaseURL)
-	}
-	if err := checkURLShape(u, baseURL); err != nil {
 		return err
 	}
 
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if u.Scheme == "http" && !isLoopbackHost(host) {
-		return fmt.Errorf("refusing plain http:// to %s: the API key would travel unencrypted; "+
-			"use https://, or http:// only for a server on loopback", host)
-	}
-
 	switch env {
 	case EnvLive:
 		if host != productionHost || u.Scheme != "https" {
@@ -151,6 +142,26 @@ func CheckEndpoint(env, baseURL string) error {
 		return fmt.Errorf("unknown API environment %q: expected %q or %q", env, EnvTest, EnvLive)
 	}
 	return nil
+}
+
+// checkBaseURL parses a base URL and rejects a malformed one, or plain
+// http:// to a host that is not loopback.
+func checkBaseURL(baseURL string) (*url.URL, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid Anton base URL %q: %w; set ANTON_BASE_URL to a URL "+
+			"such as %s", baseURL, err, SandboxBaseURL)
+	}
+	if err := checkURLShape(u, baseURL); err != nil {
+		return nil, err
+	}
+
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if u.Scheme == "http" && !isLoopbackHost(host) {
+		return nil, fmt.Errorf("refusing plain http:// to %s: the API key would travel "+
+			"unencrypted; use https://, or http:// only for a server on loopback", host)
+	}
+	return u, nil
 }
 
 // checkURLShape rejects base URLs that are not plain http(s)://host[:port][/path].

@@ -2,6 +2,7 @@ package submit
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -149,5 +150,37 @@ func TestEndpointNewClientChecks(t *testing.T) {
 
 	if _, err := NewClient(Config{}); err == nil {
 		t.Error("NewClient accepted a config without Auth")
+	}
+}
+
+// countingAuth stands in for a per-request scheme such as DPoP.
+type countingAuth struct{ calls int }
+
+func (a *countingAuth) Authorize(req *http.Request) error {
+	a.calls++
+	req.Header.Set("Authorization", fmt.Sprintf("DPoP token-%d", a.calls))
+	return nil
+}
+
+func TestAuthCustomAuthenticator(t *testing.T) {
+	s := newScript(t, answer(500, `{"error":{"message":"internal server error"}}`),
+		answer(201, payoutJSON))
+	auth := &countingAuth{}
+	c := newTestClient(t, s, func(cfg *Config) { cfg.Auth = auth })
+
+	if _, _, err := c.CreatePayout(context.Background(), "payrun-dpop", payoutBody); err != nil {
+		t.Fatal(err)
+	}
+	got := s.seen()
+	if auth.calls != 2 || got[0].Auth != "DPoP token-1" || got[1].Auth != "DPoP token-2" {
+		t.Errorf("calls %d, headers %q %q; want a fresh header per attempt", auth.calls,
+			got[0].Auth, got[1].Auth)
+	}
+
+	if _, err := NewClient(Config{Auth: auth, BaseURL: "http://10.0.0.1:8080"}); err == nil {
+		t.Error("NewClient allowed plain http:// beyond loopback")
+	}
+	if _, err := NewClient(Config{Auth: auth}); err == nil {
+		t.Error("NewClient accepted no base URL for an authenticator without environment")
 	}
 }

@@ -7,9 +7,9 @@ import "sync"
 const DefaultBreakerThreshold = 10
 
 // Breaker is a circuit breaker shared by all workers. It counts consecutive
-// failed attempts (5xx answers and network errors) across every request and
+// failed attempts (5xx responses and network errors) across every request and
 // opens when the count reaches its threshold. Once open it stays open until
-// Reset, because a run stops when the breaker opens. Any answer below 500
+// Reset, because a run stops when the breaker opens. Any response below 500
 // other than 429 resets the count. It is safe for concurrent use.
 type Breaker struct {
 	mu        sync.Mutex

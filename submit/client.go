@@ -63,9 +63,9 @@ type Attempt struct {
 	// RequestID is the X-Request-ID the client sent, the same on every
 	// attempt of one request.
 	RequestID string
-	// Status is the HTTP status, or 0 when no answer arrived.
+	// Status is the HTTP status, or 0 when no response arrived.
 	Status int
-	// Code is Anton's error code of an error answer.
+	// Code is Anton's error code of an error response.
 	Code string
 	// Err is the attempt's error: an *APIError or a network error.
 	Err      error
@@ -75,16 +75,16 @@ type Attempt struct {
 	Date time.Time
 }
 
-// Response describes the final HTTP answer of a request. Endpoints return it
+// Response describes the final HTTP response of a request. Endpoints return it
 // with errors too, as far as it is known.
 type Response struct {
 	Status int
 	// Replayed reports X-Idempotent-Replayed: true: Anton returned the stored
-	// answer of an earlier request with the same key.
+	// response of an earlier request with the same key.
 	Replayed bool
-	// RequestID is the X-Request-ID of the answer, or the one sent.
+	// RequestID is the X-Request-ID of the response, or the one sent.
 	RequestID string
-	// Date is the answer's Date header (Anton's clock), or zero.
+	// Date is the response's Date header (Anton's clock), or zero.
 	Date time.Time
 	// Attempts counts the HTTP attempts made.
 	Attempts int
@@ -158,14 +158,13 @@ func resolveBaseURL(cfg Config) (string, error) {
 	}
 	base = strings.TrimRight(base, "/")
 
-	if env != "" {
-		if err := CheckEndpoint(env, base); err != nil {
-			return "", err
-		}
-	} else if _, err := url.Parse(base); err != nil {
-		return "", fmt.Errorf("new Anton client: invalid base URL %q: %w", base, err)
+	if env == "" {
+		// An authenticator without an environment still must not send its
+		// credentials over plain http:// beyond loopback.
+		_, err := checkBaseURL(base)
+		return base, err
 	}
-	return base, nil
+	return base, CheckEndpoint(env, base)
 }
 
 // defaultHTTPClient clones net/http's default transport with TLS 1.2 at
@@ -197,7 +196,7 @@ type request struct {
 	body []byte
 }
 
-// attemptResult is what one HTTP attempt returned.
+// attemptResult is the outcome of one HTTP attempt.
 type attemptResult struct {
 	status   int
 	header   http.Header
@@ -205,12 +204,12 @@ type attemptResult struct {
 	err      error
 	apiErr   *APIError
 	duration time.Duration
-	// retryAfter is the parsed Retry-After header of an error answer.
+	// retryAfter is the parsed Retry-After header of an error response.
 	retryAfter retryAfter
 }
 
 // do sends r until it succeeds, fails for good, or the policy gives up, and
-// returns the body of the successful answer. The returned Response is never nil.
+// returns the body of the successful response. The returned Response is never nil.
 func (c *Client) do(ctx context.Context, r request) ([]byte, *Response, error) {
 	resp := &Response{RequestID: newRequestID()}
 	if err := r.validate(); err != nil {
@@ -227,7 +226,7 @@ func (c *Client) do(ctx context.Context, r request) ([]byte, *Response, error) {
 		res := c.send(ctx, r, sentID)
 		resp.Attempts = attempt
 		c.readRetryAfter(r, &res, attempt)
-		c.record(r, sentID, resp, res)
+		c.record(ctx, r, sentID, resp, res)
 		if res.err == nil {
 			return res.body, resp, nil
 		}
@@ -337,9 +336,9 @@ func (c *Client) send(ctx context.Context, r request, requestID string) attemptR
 }
 
 // newHTTPRequest builds the request of one attempt. The body is wrapped so
-// net/http sees no GetBody: its transport then never resends a POST on its
-// own, which keeps this client the only retry layer and every attempt
-// observed. GETs may still be resent by net/http on a stale keep-alive
+// the request has no GetBody, and without it the net/http transport never
+// resends a POST on its own. That keeps this client the only retry layer,
+// with every attempt observed. GETs may still be resent by net/http on a stale keep-alive
 // connection, which is harmless for reads.
 func (c *Client) newHTTPRequest(ctx context.Context, r request, requestID string) (*http.Request, error) {
 	target := c.base + r.path
@@ -372,7 +371,7 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request, requestID string
 }
 
 // record updates the response, the breaker and the observer after an attempt.
-func (c *Client) record(r request, sentID string, resp *Response, res attemptResult) {
+func (c *Client) record(ctx context.Context, r request, sentID string, resp *Response, res attemptResult) {
 	resp.Status = res.status
 	resp.Replayed = false
 	resp.Date = time.Time{}
@@ -389,7 +388,10 @@ func (c *Client) record(r request, sentID string, resp *Response, res attemptRes
 		res.apiErr.Replayed = resp.Replayed
 	}
 
-	c.recordBreaker(r, res)
+	if ctx.Err() == nil {
+		// An attempt that the caller cancelled reveals nothing about Anton's health.
+		c.recordBreaker(r, res)
+	}
 	if c.observe == nil {
 		return
 	}
@@ -403,7 +405,7 @@ func (c *Client) record(r request, sentID string, resp *Response, res attemptRes
 }
 
 func (c *Client) recordBreaker(r request, res attemptResult) {
-	if c.breaker == nil || errors.Is(res.err, context.Canceled) {
+	if c.breaker == nil {
 		return
 	}
 	switch {
@@ -417,7 +419,7 @@ func (c *Client) recordBreaker(r request, res attemptResult) {
 	}
 }
 
-// readRetryAfter parses the Retry-After header of an error answer into the
+// readRetryAfter parses the Retry-After header of an error response into the
 // result and its APIError. After a 429 it pauses the shared limiter, which
 // then holds back every worker, before the observer hears of the attempt.
 func (c *Client) readRetryAfter(r request, res *attemptResult, attempt int) {
@@ -450,7 +452,7 @@ func (c *Client) nextDelay(res attemptResult, attempt int) (time.Duration, bool)
 }
 
 // retryableTransportError reports whether an attempt that got no usable
-// answer is worth repeating: timeouts, resets and EOFs are, while a request
+// response is worth repeating: timeouts, resets and EOFs are, while a request
 // the client could not build or a certificate the client does not trust fail
 // the same way every time.
 func retryableTransportError(err error) bool {
@@ -465,10 +467,10 @@ func retryableTransportError(err error) bool {
 		!errors.As(err, &hostname) && !errors.As(err, &tlsCert)
 }
 
-// pauseAll pauses the limiter after a 429: until Retry-After plus up to a
-// tenth more (at most 500 ms) of jitter, so workers do not all return at once;
-// a short jittered wait for a past date; ordinary backoff when the header is
-// missing or unparseable.
+// pauseAll pauses the limiter after a 429. The pause lasts until Retry-After
+// plus up to a tenth more (at most 500 ms) of jitter, so workers do not all
+// return at once. A past date gives a short jittered pause, and a missing or
+// unparseable header an ordinary backoff.
 func (c *Client) pauseAll(r request, res attemptResult, attempt int) {
 	ra := res.retryAfter
 	var wait time.Duration

@@ -81,7 +81,7 @@ func decodeList[T any](body []byte) (*List[T], error) {
 	return &page, nil
 }
 
-// decodeError builds the APIError of an error answer. It reads Anton's
+// decodeError builds the APIError of an error response. It reads Anton's
 // envelope {"error": {"message", "code", "details"}}, the OAuth form
 // {"error": "code", "error_description": "..."}, and otherwise keeps the
 // start of the body as the message.
@@ -134,8 +134,8 @@ func fillFromErrorBody(e *APIError, raw json.RawMessage) {
 }
 
 // decodeDetails reads details as a list of {field, message}, a single such
-// object, or an object mapping field names to messages. "reason" stands in
-// for "message", as in one older generation of Anton's help pages.
+// object, or an object mapping field names to messages. A "reason" field is
+// read as the message, as one older generation of Anton's help pages shows.
 func decodeDetails(raw json.RawMessage) []FieldError {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
@@ -209,6 +209,6 @@ func preview(body []byte) string {
 	return text
 }
 
-// errEmptyBody is returned when a success answer that must carry a resource
+// errEmptyBody is returned when a success response that must carry a resource
 // has no body.
 var errEmptyBody = errors.New("decode response body: empty body")

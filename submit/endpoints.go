@@ -15,7 +15,7 @@ const MaxPageSize = 100
 
 // CreatePayout sends POST /v1/payouts. body is the exact JSON of a
 // PayoutRequest as the ledger stored it; every retry resends these bytes
-// with the same key. A replayed answer (Response.Replayed) is a success too.
+// with the same key. A replayed response (Response.Replayed) is a success too.
 func (c *Client) CreatePayout(ctx context.Context, key string, body []byte) (*Payout, *Response, error) {
 	return postResource[Payout](ctx, c, "/v1/payouts", key, body)
 }
@@ -139,7 +139,7 @@ func (c *Client) ListPayouts(ctx context.Context, f PayoutFilter) (*List[Payout]
 }
 
 // EachPayout calls fn for every payout the filter selects, page by page from
-// f.Cursor. It stops only when a page says has_more is false, when fn returns
+// f.Cursor. It stops only when a page has has_more false, when fn returns
 // an error (returned as is), or on a request error. A page with has_more but
 // no new cursor is an error, since following it would loop forever.
 func (c *Client) EachPayout(ctx context.Context, f PayoutFilter, fn func(*Payout) error) error {
@@ -181,7 +181,7 @@ func (c *Client) Balances(ctx context.Context) ([]Balance, error) {
 	return list.Data, nil
 }
 
-// Merchant sends GET /v1/merchant. When the answer carries
+// Merchant sends GET /v1/merchant. When the response carries
 // rate_limit_per_minute, the client's limiter adopts it (Limiter.SetLimit).
 func (c *Client) Merchant(ctx context.Context) (*Merchant, error) {
 	r := request{method: http.MethodGet, path: "/v1/merchant"}
@@ -214,7 +214,7 @@ func (c *Client) FXRate(ctx context.Context, sell, buy string) (*FXRate, error) 
 	return rate, err
 }
 
-// CreateWebhook sends POST /v1/webhooks. The answer carries the signing
+// CreateWebhook sends POST /v1/webhooks. The response carries the signing
 // secret, the only time Anton shows it; the client never logs it.
 func (c *Client) CreateWebhook(ctx context.Context, key string, req *WebhookRequest) (*WebhookSubscription, error) {
 	body, err := json.Marshal(req)
@@ -236,7 +236,7 @@ func postResource[T any](ctx context.Context, c *Client, path, key string, body 
 }
 
 // decodeInto decodes a resource; a failure names the request, and its outcome
-// is unknown, since Anton did answer with success.
+// is unknown, since Anton did respond with success.
 func decodeInto[T any](c *Client, r request, resp *Response, body []byte) (*T, *Response, error) {
 	var out T
 	if err := decodeResource(body, &out); err != nil {

@@ -23,12 +23,12 @@ var (
 	ErrInvalidRequest = errors.New("invalid request")
 )
 
-// APIError is an error answer of the Anton API, decoded from its
+// APIError is an error response of the Anton API, decoded from its
 // {"error": {"message", "code", "details"}} envelope.
 type APIError struct {
 	// Status is the HTTP status code.
 	Status int
-	// Code is Anton's error code; it is empty on some generic 400 answers and
+	// Code is Anton's error code; it is empty on some generic 400 responses and
 	// on bodies that are not Anton's envelope.
 	Code    string
 	Message string
@@ -39,7 +39,7 @@ type APIError struct {
 	// RetryAfter is the wait the Retry-After header asked for, or 0.
 	RetryAfter time.Duration
 	// Replayed reports an X-Idempotent-Replayed: true response: Anton returned
-	// the stored answer of an earlier request with the same key.
+	// the stored response of an earlier request with the same key.
 	Replayed bool
 }
 
@@ -127,7 +127,8 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// Outcome is what an error means for the payout row whose request failed.
+// Outcome is the consequence of an error for the payout row whose request
+// failed.
 type Outcome int
 
 // Outcomes of Classify.
@@ -233,7 +234,7 @@ func classifyAPIError(e *APIError) Outcome {
 	case e.Status >= 400:
 		return OutcomeRejected
 	}
-	// A 1xx or 3xx answer that the client does not follow: nothing is known.
+	// A 1xx or 3xx response that the client does not follow: nothing is known.
 	return OutcomeUnknown
 }
 

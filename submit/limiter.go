@@ -198,7 +198,7 @@ func (l *Limiter) Paused() (time.Time, bool) {
 	return l.pausedUntil, time.Now().Before(l.pausedUntil)
 }
 
-// Observe reads an API response: any answer below 500 other than 429 counts
+// Observe reads an API response: any response below 500 other than 429 counts
 // toward adding rate back, and a low X-RateLimit-Remaining spreads the
 // remaining requests until X-RateLimit-Reset (no requests left: pause until
 // then). Observe does not cut the rate on a 429: the client calls Pause.

@@ -17,8 +17,8 @@ const (
 )
 
 // maxRetryAfter caps the wait a Retry-After header can impose. Anton counts
-// its limit over a rolling minute, so a longer wait is a server error; after
-// the cap the request is tried again and a new 429 pauses again.
+// its limit over a rolling minute, so a longer wait is a server error. After
+// the cap the request is sent again, and a new 429 pauses again.
 const maxRetryAfter = 5 * time.Minute
 
 // pastRetryAfterWait bounds the short jittered wait used when Retry-After
@@ -98,9 +98,9 @@ func (b *RetryBudget) Remaining() int {
 	return int(max(b.left.Load(), 0))
 }
 
-// retryableStatus reports whether an HTTP answer is worth sending again with
-// the same key: 429, 500, 502, 503 (including idempotency_unavailable), 504,
-// and 409 idempotency_in_flight.
+// retryableStatus reports whether a request that got this status is sent
+// again with the same key: 429, 500, 502, 503 (including
+// idempotency_unavailable), 504, and 409 idempotency_in_flight.
 func retryableStatus(status int, code string) bool {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
