@@ -73,6 +73,9 @@ type Attempt struct {
 	Replayed bool
 	// Date is the response's Date header (Anton's clock), or zero.
 	Date time.Time
+	// Context is the context the endpoint was called with, so an observer can
+	// read values the caller attached, such as the ledger row of the request.
+	Context context.Context
 }
 
 // Response describes the final HTTP response of a request. Endpoints return it
@@ -397,7 +400,7 @@ func (c *Client) record(ctx context.Context, r request, sentID string, resp *Res
 	}
 	a := Attempt{Method: r.method, Path: r.path, IdempotencyKey: r.key, RequestID: sentID,
 		Status: res.status, Err: res.err, Duration: res.duration, Replayed: resp.Replayed,
-		Date: resp.Date}
+		Date: resp.Date, Context: ctx}
 	if res.apiErr != nil {
 		a.Code = res.apiErr.Code
 	}

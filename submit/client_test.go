@@ -255,3 +255,21 @@ func TestClientNoRetryOf4xx(t *testing.T) {
 		})
 	}
 }
+
+type rowKey struct{}
+
+func TestClientObserveCarriesContext(t *testing.T) {
+	s := newScript(t, answer(201, payoutJSON))
+	var got any
+	c := newTestClient(t, s, func(cfg *Config) {
+		cfg.Observe = func(a Attempt) { got = a.Context.Value(rowKey{}) }
+	})
+
+	ctx := context.WithValue(context.Background(), rowKey{}, int64(42))
+	if _, _, err := c.CreatePayout(ctx, "payrun-ctx", payoutBody); err != nil {
+		t.Fatal(err)
+	}
+	if got != int64(42) {
+		t.Errorf("observer saw context value %v, want 42", got)
+	}
+}
