@@ -153,7 +153,7 @@ func TestEndpointNewClientChecks(t *testing.T) {
 	}
 }
 
-// countingAuth stands in for a per-request scheme such as DPoP.
+// countingAuth is a per-request scheme like DPoP that counts its calls.
 type countingAuth struct{ calls int }
 
 func (a *countingAuth) Authorize(req *http.Request) error {
@@ -163,15 +163,15 @@ func (a *countingAuth) Authorize(req *http.Request) error {
 }
 
 func TestAuthCustomAuthenticator(t *testing.T) {
-	s := newScript(t, answer(500, `{"error":{"message":"internal server error"}}`),
-		answer(201, payoutJSON))
+	s := newScriptedServer(t, respondJSON(500, `{"error":{"message":"internal server error"}}`),
+		respondJSON(201, testPayoutJSON))
 	auth := &countingAuth{}
-	c := newTestClient(t, s, func(cfg *Config) { cfg.Auth = auth })
+	c := newScriptedClient(t, s, func(cfg *Config) { cfg.Auth = auth })
 
-	if _, _, err := c.CreatePayout(context.Background(), "payrun-dpop", payoutBody); err != nil {
+	if _, _, err := c.CreatePayout(context.Background(), "payrun-dpop", testPayoutBody); err != nil {
 		t.Fatal(err)
 	}
-	got := s.seen()
+	got := s.received()
 	if auth.calls != 2 || got[0].Auth != "DPoP token-1" || got[1].Auth != "DPoP token-2" {
 		t.Errorf("calls %d, headers %q %q; want a fresh header per attempt", auth.calls,
 			got[0].Auth, got[1].Auth)

@@ -8,20 +8,20 @@ import (
 )
 
 func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
-	s := newScript(t, answer(500, `{"error":{"message":"internal server error"}}`))
+	s := newScriptedServer(t, respondJSON(500, `{"error":{"message":"internal server error"}}`))
 	breaker := NewBreaker(3)
-	c := newTestClient(t, s, func(cfg *Config) {
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Retry.MaxAttempts = 2
 		cfg.Breaker = breaker
 	})
 	ctx := context.Background()
 
-	_, _, err := c.CreatePayout(ctx, "payrun-b1", payoutBody)
+	_, _, err := c.CreatePayout(ctx, "payrun-b1", testPayoutBody)
 	if Classify(err) != OutcomeUnknown || breaker.Open() {
 		t.Fatalf("after 2 failures: err %v, open %v; want unknown and closed", err, breaker.Open())
 	}
 
-	_, resp, err := c.CreatePayout(ctx, "payrun-b2", payoutBody)
+	_, resp, err := c.CreatePayout(ctx, "payrun-b2", testPayoutBody)
 	if !errors.Is(err, ErrBreakerOpen) {
 		t.Fatalf("after 3 failures: err %v, want ErrBreakerOpen", err)
 	}
@@ -36,11 +36,11 @@ func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 		t.Errorf("error %v does not keep the last attempt's 500", err)
 	}
 
-	_, resp, err = c.CreatePayout(ctx, "payrun-b3", payoutBody)
+	_, resp, err = c.CreatePayout(ctx, "payrun-b3", testPayoutBody)
 	if !errors.Is(err, ErrBreakerOpen) || resp.Attempts != 0 {
 		t.Errorf("open breaker: err %v, attempts %d; want ErrBreakerOpen and 0", err, resp.Attempts)
 	}
-	if n := len(s.seen()); n != 3 {
+	if n := len(s.received()); n != 3 {
 		t.Errorf("server saw %d requests, want 3", n)
 	}
 
@@ -51,13 +51,13 @@ func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 }
 
 func TestBreakerSuccessResetsCount(t *testing.T) {
-	fail := answer(503, `{"error":{"message":"unavailable"}}`)
-	s := newScript(t, fail, fail, answer(201, payoutJSON), fail, fail, answer(201, payoutJSON))
+	fail := respondJSON(503, `{"error":{"message":"unavailable"}}`)
+	s := newScriptedServer(t, fail, fail, respondJSON(201, testPayoutJSON), fail, fail, respondJSON(201, testPayoutJSON))
 	breaker := NewBreaker(3)
-	c := newTestClient(t, s, func(cfg *Config) { cfg.Breaker = breaker })
+	c := newScriptedClient(t, s, func(cfg *Config) { cfg.Breaker = breaker })
 
 	for _, key := range []string{"payrun-r1", "payrun-r2"} {
-		if _, _, err := c.CreatePayout(context.Background(), key, payoutBody); err != nil {
+		if _, _, err := c.CreatePayout(context.Background(), key, testPayoutBody); err != nil {
 			t.Fatalf("CreatePayout %s: %v", key, err)
 		}
 	}
@@ -84,25 +84,25 @@ func TestBreakerIgnores4xxAnd429(t *testing.T) {
 		t.Error("a success closed an open breaker")
 	}
 
-	s := newScript(t, answer(422, `{"error":{"code":"validation_error","message":"bad"}}`))
+	s := newScriptedServer(t, respondJSON(422, `{"error":{"code":"validation_error","message":"bad"}}`))
 	br := NewBreaker(1)
-	c := newTestClient(t, s, func(cfg *Config) { cfg.Breaker = br })
-	c.CreatePayout(context.Background(), "payrun-422", payoutBody)
+	c := newScriptedClient(t, s, func(cfg *Config) { cfg.Breaker = br })
+	c.CreatePayout(context.Background(), "payrun-422", testPayoutBody)
 	if br.Open() {
 		t.Error("a 422 opened the breaker")
 	}
 
 	// A 429 between two 500s neither counts nor resets.
-	s = newScript(t, answer(500, `{"error":{"message":"internal server error"}}`),
-		answer(429, `{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`,
+	s = newScriptedServer(t, respondJSON(500, `{"error":{"message":"internal server error"}}`),
+		respondJSON(429, `{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`,
 			HeaderRetryAfter, "0"),
-		answer(500, `{"error":{"message":"internal server error"}}`))
+		respondJSON(500, `{"error":{"message":"internal server error"}}`))
 	br = NewBreaker(2)
-	c = newTestClient(t, s, func(cfg *Config) {
+	c = newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Breaker = br
 		cfg.Retry.MaxAttempts = 3
 	})
-	c.CreatePayout(context.Background(), "payrun-429", payoutBody)
+	c.CreatePayout(context.Background(), "payrun-429", testPayoutBody)
 	if !br.Open() {
 		t.Error("breaker closed after 500, 429, 500 with a threshold of 2")
 	}

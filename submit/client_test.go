@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-const testKey = "ak_test_0123456789abcdef"
+const testAPIKey = "ak_test_0123456789abcdef"
 
-// seen is one request as a scripted server received it.
-type seen struct {
+// seenRequest is one request as a scripted server received it.
+type seenRequest struct {
 	Method, Path, RawQuery string
 	Key, RequestID, Auth   string
 	ContentType, Accept    string
@@ -24,30 +24,30 @@ type seen struct {
 	At                     time.Time
 }
 
-// script is a loopback server that answers the n-th request (from 0) with
-// handlers[n], repeating the last handler after the list runs out, and
+// scriptedServer is a loopback server that responds to the n-th request (from
+// 0) with handlers[n], repeating the last handler after the list runs out, and
 // records every request.
-type script struct {
+type scriptedServer struct {
 	t        *testing.T
 	mu       sync.Mutex
 	handlers []http.HandlerFunc
-	requests []seen
+	requests []seenRequest
 	srv      *httptest.Server
 }
 
-func newScript(t *testing.T, handlers ...http.HandlerFunc) *script {
+func newScriptedServer(t *testing.T, handlers ...http.HandlerFunc) *scriptedServer {
 	t.Helper()
-	s := &script{t: t, handlers: handlers}
+	s := &scriptedServer{t: t, handlers: handlers}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
 }
 
-func (s *script) serve(w http.ResponseWriter, r *http.Request) {
+func (s *scriptedServer) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	n := len(s.requests)
-	s.requests = append(s.requests, seen{
+	s.requests = append(s.requests, seenRequest{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Key: r.Header.Get(HeaderIdempotencyKey), RequestID: r.Header.Get(HeaderRequestID),
 		Auth: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"),
@@ -60,14 +60,14 @@ func (s *script) serve(w http.ResponseWriter, r *http.Request) {
 	h(w, r)
 }
 
-func (s *script) seen() []seen {
+func (s *scriptedServer) received() []seenRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]seen(nil), s.requests...)
+	return append([]seenRequest(nil), s.requests...)
 }
 
-// answer returns a handler that writes status and body with JSON headers.
-func answer(status int, body string, headers ...string) http.HandlerFunc {
+// respondJSON returns a handler that writes status and body with JSON headers.
+func respondJSON(status int, body string, headers ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		for i := 0; i+1 < len(headers); i += 2 {
 			w.Header().Set(headers[i], headers[i+1])
@@ -78,16 +78,16 @@ func answer(status int, body string, headers ...string) http.HandlerFunc {
 	}
 }
 
-// fastPolicy retries quickly so tests take milliseconds.
-func fastPolicy() RetryPolicy {
+// fastRetryPolicy retries quickly so tests take milliseconds.
+func fastRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 }
 
-// newTestClient returns a client of the script's server with a fast policy,
-// a generous limiter and the given changes applied to the config.
-func newTestClient(t *testing.T, s *script, change ...func(*Config)) *Client {
+// newScriptedClient returns a client of the scripted server with a fast retry
+// policy, a generous limiter and the given changes applied to the config.
+func newScriptedClient(t *testing.T, s *scriptedServer, change ...func(*Config)) *Client {
 	t.Helper()
-	auth, err := NewBearerKey(testKey)
+	auth, err := NewBearerKey(testAPIKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func newTestClient(t *testing.T, s *script, change ...func(*Config)) *Client {
 		Auth:       auth,
 		HTTPClient: &http.Client{Timeout: 2 * time.Second},
 		Limiter:    NewLimiter(600_000, 1),
-		Retry:      fastPolicy(),
+		Retry:      fastRetryPolicy(),
 		UserAgent:  "payrun-test",
 	}
 	for _, f := range change {
@@ -109,18 +109,18 @@ func newTestClient(t *testing.T, s *script, change ...func(*Config)) *Client {
 	return c
 }
 
-const payoutJSON = `{"id":"pay_1","status":"pending_screening","reference":"INV-1",
+const testPayoutJSON = `{"id":"pay_1","status":"pending_screening","reference":"INV-1",
 "source_amount":"10.00","source_currency":"EUR","dest_amount":"10.00","dest_currency":"EUR"}`
 
-var payoutBody = []byte(`{"beneficiary_id":"ben_1","instrument_id":"ins_1","source_amount":"10.00",` +
+var testPayoutBody = []byte(`{"beneficiary_id":"ben_1","instrument_id":"ins_1","source_amount":"10.00",` +
 	`"dest_amount":"10.00","dest_currency":"EUR","method":"sepa","purpose":"salary","reference":"INV-1"}`)
 
 func TestClientCreatePayoutHeaders(t *testing.T) {
-	s := newScript(t, answer(201, payoutJSON, HeaderRequestID, "req_server_1", "Date",
+	s := newScriptedServer(t, respondJSON(201, testPayoutJSON, HeaderRequestID, "req_server_1", "Date",
 		"Tue, 15 Apr 2026 10:00:00 GMT"))
-	c := newTestClient(t, s)
+	c := newScriptedClient(t, s)
 
-	p, resp, err := c.CreatePayout(context.Background(), "payrun-k1", payoutBody)
+	p, resp, err := c.CreatePayout(context.Background(), "payrun-k1", testPayoutBody)
 	if err != nil {
 		t.Fatalf("CreatePayout: %v", err)
 	}
@@ -134,16 +134,16 @@ func TestClientCreatePayoutHeaders(t *testing.T) {
 		t.Errorf("response date = %v, want %v", resp.Date, want)
 	}
 
-	got := s.seen()[0]
+	got := s.received()[0]
 	checks := []struct{ name, got, want string }{
 		{"method", got.Method, "POST"},
 		{"path", got.Path, "/v1/payouts"},
 		{"Idempotency-Key", got.Key, "payrun-k1"},
-		{"Authorization", got.Auth, "Bearer " + testKey},
+		{"Authorization", got.Auth, "Bearer " + testAPIKey},
 		{"Content-Type", got.ContentType, "application/json"},
 		{"Accept", got.Accept, "application/json"},
 		{"User-Agent", got.UserAgent, "payrun-test"},
-		{"body", string(got.Body), string(payoutBody)},
+		{"body", string(got.Body), string(testPayoutBody)},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -156,24 +156,24 @@ func TestClientCreatePayoutHeaders(t *testing.T) {
 }
 
 func TestClientRetries500SameKeyAndBody(t *testing.T) {
-	s := newScript(t,
-		answer(500, `{"error":{"message":"internal server error","code":"internal_error"}}`),
-		answer(502, `bad gateway`),
-		answer(201, payoutJSON, HeaderIdempotentReplayed, "true"))
+	s := newScriptedServer(t,
+		respondJSON(500, `{"error":{"message":"internal server error","code":"internal_error"}}`),
+		respondJSON(502, `bad gateway`),
+		respondJSON(201, testPayoutJSON, HeaderIdempotentReplayed, "true"))
 	var attempts []Attempt
 	var mu sync.Mutex
-	c := newTestClient(t, s, func(cfg *Config) {
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Observe = func(a Attempt) { mu.Lock(); attempts = append(attempts, a); mu.Unlock() }
 	})
 
-	_, resp, err := c.CreatePayout(context.Background(), "payrun-k2", payoutBody)
+	_, resp, err := c.CreatePayout(context.Background(), "payrun-k2", testPayoutBody)
 	if err != nil {
 		t.Fatalf("CreatePayout: %v", err)
 	}
 	if resp.Attempts != 3 || !resp.Replayed {
 		t.Errorf("response = %+v, want 3 attempts, replayed", resp)
 	}
-	assertSameRequest(t, s.seen(), 3)
+	assertSameRequest(t, s.received(), 3)
 
 	if len(attempts) != 3 {
 		t.Fatalf("observed %d attempts, want 3", len(attempts))
@@ -189,7 +189,7 @@ func TestClientRetries500SameKeyAndBody(t *testing.T) {
 
 // assertSameRequest checks that the server saw n requests with one key, one
 // request id and identical body bytes.
-func assertSameRequest(t *testing.T, got []seen, n int) {
+func assertSameRequest(t *testing.T, got []seenRequest, n int) {
 	t.Helper()
 	if len(got) != n {
 		t.Fatalf("server saw %d requests, want %d", len(got), n)
@@ -229,14 +229,14 @@ func TestClientNoRetryOf4xx(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(http.StatusText(tc.status)+" "+tc.code, func(t *testing.T) {
-			s := newScript(t, answer(tc.status, tc.body), answer(201, payoutJSON))
-			c := newTestClient(t, s)
+			s := newScriptedServer(t, respondJSON(tc.status, tc.body), respondJSON(201, testPayoutJSON))
+			c := newScriptedClient(t, s)
 
-			_, resp, err := c.CreatePayout(context.Background(), "payrun-k3", payoutBody)
+			_, resp, err := c.CreatePayout(context.Background(), "payrun-k3", testPayoutBody)
 			if err == nil {
 				t.Fatal("CreatePayout succeeded, want an error")
 			}
-			if n := len(s.seen()); n != 1 {
+			if n := len(s.received()); n != 1 {
 				t.Errorf("server saw %d requests, want 1", n)
 			}
 			var apiErr *APIError
@@ -256,17 +256,17 @@ func TestClientNoRetryOf4xx(t *testing.T) {
 	}
 }
 
-type rowKey struct{}
+type observeRowKey struct{}
 
 func TestClientObserveCarriesContext(t *testing.T) {
-	s := newScript(t, answer(201, payoutJSON))
+	s := newScriptedServer(t, respondJSON(201, testPayoutJSON))
 	var got any
-	c := newTestClient(t, s, func(cfg *Config) {
-		cfg.Observe = func(a Attempt) { got = a.Context.Value(rowKey{}) }
+	c := newScriptedClient(t, s, func(cfg *Config) {
+		cfg.Observe = func(a Attempt) { got = a.Context.Value(observeRowKey{}) }
 	})
 
-	ctx := context.WithValue(context.Background(), rowKey{}, int64(42))
-	if _, _, err := c.CreatePayout(ctx, "payrun-ctx", payoutBody); err != nil {
+	ctx := context.WithValue(context.Background(), observeRowKey{}, int64(42))
+	if _, _, err := c.CreatePayout(ctx, "payrun-ctx", testPayoutBody); err != nil {
 		t.Fatal(err)
 	}
 	if got != int64(42) {

@@ -16,23 +16,23 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// fixture returns a handler that answers status with a file of testdata/client.
-func fixture(t *testing.T, status int, name string, headers ...string) http.HandlerFunc {
+// respondFixture returns a handler that responds with status and a file of testdata/client.
+func respondFixture(t *testing.T, status int, name string, headers ...string) http.HandlerFunc {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("testdata", "client", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return answer(status, string(body), headers...)
+	return respondJSON(status, string(body), headers...)
 }
 
 func TestClientDecodeBareAndWrapped(t *testing.T) {
 	for _, name := range []string{"payout_bare.json", "payout_wrapped.json"} {
 		t.Run(name, func(t *testing.T) {
-			s := newScript(t, fixture(t, 201, name))
-			c := newTestClient(t, s)
+			s := newScriptedServer(t, respondFixture(t, 201, name))
+			c := newScriptedClient(t, s)
 
-			p, _, err := c.CreatePayout(context.Background(), "payrun-d", payoutBody)
+			p, _, err := c.CreatePayout(context.Background(), "payrun-d", testPayoutBody)
 			if err != nil {
 				t.Fatalf("CreatePayout: %v", err)
 			}
@@ -71,10 +71,10 @@ func TestClientDecodeErrorShapes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			s := newScript(t, fixture(t, tc.status, tc.file, HeaderRequestID, "req_e1"))
-			c := newTestClient(t, s)
+			s := newScriptedServer(t, respondFixture(t, tc.status, tc.file, HeaderRequestID, "req_e1"))
+			c := newScriptedClient(t, s)
 
-			_, _, err := c.CreatePayout(context.Background(), "payrun-e", payoutBody)
+			_, _, err := c.CreatePayout(context.Background(), "payrun-e", testPayoutBody)
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("error %v is not an *APIError", err)
@@ -118,10 +118,10 @@ func TestClientDecodeErrorEdgeCases(t *testing.T) {
 
 func TestClientResponseTooLarge(t *testing.T) {
 	huge := `{"id":"pay_1","reference":"` + strings.Repeat("x", MaxResponseBody) + `"}`
-	s := newScript(t, answer(201, huge))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(201, huge))
+	c := newScriptedClient(t, s)
 
-	_, _, err := c.CreatePayout(context.Background(), "payrun-big", payoutBody)
+	_, _, err := c.CreatePayout(context.Background(), "payrun-big", testPayoutBody)
 	if err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") {
 		t.Fatalf("error = %v, want a body size error", err)
 	}
@@ -131,10 +131,10 @@ func TestClientResponseTooLarge(t *testing.T) {
 }
 
 func TestClientUndecodableSuccess(t *testing.T) {
-	s := newScript(t, answer(201, `{"id": 42}`))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(201, `{"id": 42}`))
+	c := newScriptedClient(t, s)
 
-	_, resp, err := c.CreatePayout(context.Background(), "payrun-bad", payoutBody)
+	_, resp, err := c.CreatePayout(context.Background(), "payrun-bad", testPayoutBody)
 	if err == nil || !strings.Contains(err.Error(), "decode response body") {
 		t.Fatalf("error = %v, want a decode error", err)
 	}
@@ -145,14 +145,14 @@ func TestClientUndecodableSuccess(t *testing.T) {
 
 func TestClientEachPayoutPages(t *testing.T) {
 	pages := map[string]http.HandlerFunc{
-		"":      fixture(t, 200, "payouts_page1.json"),
-		"cur_2": fixture(t, 200, "payouts_page2.json"),
-		"cur_3": fixture(t, 200, "payouts_page3.json"),
+		"":      respondFixture(t, 200, "payouts_page1.json"),
+		"cur_2": respondFixture(t, 200, "payouts_page2.json"),
+		"cur_3": respondFixture(t, 200, "payouts_page3.json"),
 	}
-	s := newScript(t, func(w http.ResponseWriter, r *http.Request) {
+	s := newScriptedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		pages[r.URL.Query().Get("cursor")](w, r)
 	})
-	c := newTestClient(t, s)
+	c := newScriptedClient(t, s)
 
 	after := time.Date(2026, 4, 15, 9, 30, 0, 0, time.FixedZone("CEST", 2*3600))
 	filter := PayoutFilter{Status: []string{"completed", "failed"}, BatchID: "bat_1",
@@ -169,7 +169,7 @@ func TestClientEachPayoutPages(t *testing.T) {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
 
-	got := s.seen()
+	got := s.received()
 	if len(got) != 3 {
 		t.Fatalf("server saw %d requests, want 3", len(got))
 	}
@@ -187,79 +187,79 @@ func TestClientEachPayoutPages(t *testing.T) {
 }
 
 func TestClientEachPayoutStuckCursor(t *testing.T) {
-	s := newScript(t, answer(200, `{"data":[{"id":"pay_1"}],"has_more":true}`))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(200, `{"data":[{"id":"pay_1"}],"has_more":true}`))
+	c := newScriptedClient(t, s)
 
 	err := c.EachPayout(context.Background(), PayoutFilter{}, func(*Payout) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "next_cursor") {
 		t.Fatalf("EachPayout = %v, want a missing cursor error", err)
 	}
 
-	s = newScript(t, answer(200, `{"data":[],"has_more":true,"next_cursor":"same"}`))
-	c = newTestClient(t, s)
+	s = newScriptedServer(t, respondJSON(200, `{"data":[],"has_more":true,"next_cursor":"same"}`))
+	c = newScriptedClient(t, s)
 	err = c.EachPayout(context.Background(), PayoutFilter{}, func(*Payout) error { return nil })
-	if err == nil || len(s.seen()) != 2 {
+	if err == nil || len(s.received()) != 2 {
 		t.Fatalf("EachPayout = %v after %d pages, want a repeated cursor error after 2",
-			err, len(s.seen()))
+			err, len(s.received()))
 	}
 }
 
 func TestClientEachPayoutCallbackError(t *testing.T) {
-	s := newScript(t, fixture(t, 200, "payouts_page1.json"))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondFixture(t, 200, "payouts_page1.json"))
+	c := newScriptedClient(t, s)
 	stop := errors.New("stop")
 
 	err := c.EachPayout(context.Background(), PayoutFilter{}, func(*Payout) error { return stop })
-	if !errors.Is(err, stop) || len(s.seen()) != 1 {
+	if !errors.Is(err, stop) || len(s.received()) != 1 {
 		t.Errorf("EachPayout = %v after %d pages, want the callback's error after 1",
-			err, len(s.seen()))
+			err, len(s.received()))
 	}
 }
 
 func TestClientListPayoutsLimit(t *testing.T) {
-	s := newScript(t, answer(200, `{"data":[]}`))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(200, `{"data":[]}`))
+	c := newScriptedClient(t, s)
 	if _, err := c.ListPayouts(context.Background(), PayoutFilter{Limit: 101}); err == nil {
 		t.Error("ListPayouts accepted a limit of 101")
 	}
-	if n := len(s.seen()); n != 0 {
+	if n := len(s.received()); n != 0 {
 		t.Errorf("server saw %d requests, want 0", n)
 	}
 }
 
 func TestClientEndpointPaths(t *testing.T) {
-	s := newScript(t, func(w http.ResponseWriter, r *http.Request) {
+	s := newScriptedServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/v1/balances":
-			fixture(t, 200, "balances.json")(w, r)
+			respondFixture(t, 200, "balances.json")(w, r)
 		case r.URL.Path == "/v1/webhooks":
-			fixture(t, 201, "webhook_created.json")(w, r)
+			respondFixture(t, 201, "webhook_created.json")(w, r)
 		case strings.HasSuffix(r.URL.Path, "/instruments"):
-			answer(201, `{"id":"ins_1","beneficiary_id":"ben_1","status":"active"}`)(w, r)
+			respondJSON(201, `{"id":"ins_1","beneficiary_id":"ben_1","status":"active"}`)(w, r)
 		case r.URL.Path == "/v1/beneficiaries":
-			answer(201, `{"id":"ben_1","type":"individual","status":"active"}`)(w, r)
+			respondJSON(201, `{"id":"ben_1","type":"individual","status":"active"}`)(w, r)
 		default:
-			answer(200, `{"id":"pay_1","status":"cancelled"}`)(w, r)
+			respondJSON(200, `{"id":"pay_1","status":"cancelled"}`)(w, r)
 		}
 	})
-	c := newTestClient(t, s)
+	c := newScriptedClient(t, s)
 	ctx := context.Background()
 
 	b, _, err := c.CreateBeneficiary(ctx, "payrun-ben", []byte(`{"type":"individual"}`))
-	check(t, err, b != nil && b.ID == "ben_1", "CreateBeneficiary")
+	checkResult(t, err, b != nil && b.ID == "ben_1", "CreateBeneficiary")
 	in, _, err := c.CreateInstrument(ctx, "payrun-ins", "ben_1", []byte(`{"method":"iban"}`))
-	check(t, err, in != nil && in.ID == "ins_1", "CreateInstrument")
+	checkResult(t, err, in != nil && in.ID == "ins_1", "CreateInstrument")
 	p, _, err := c.GetPayout(ctx, "pay_1")
-	check(t, err, p != nil && p.ID == "pay_1", "GetPayout")
+	checkResult(t, err, p != nil && p.ID == "pay_1", "GetPayout")
 	p, _, err = c.CancelPayout(ctx, "payrun-cancel", "pay_1", "duplicate row")
-	check(t, err, p != nil && p.Status == "cancelled", "CancelPayout")
+	checkResult(t, err, p != nil && p.Status == "cancelled", "CancelPayout")
 	_, _, err = c.CancelPayout(ctx, "payrun-cancel-2", "pay_1", "")
-	check(t, err, true, "CancelPayout without reason")
+	checkResult(t, err, true, "CancelPayout without reason")
 	bal, err := c.Balances(ctx)
-	check(t, err, len(bal) == 2 && bal[1].Available == "1000000.00", "Balances")
+	checkResult(t, err, len(bal) == 2 && bal[1].Available == "1000000.00", "Balances")
 	sub, err := c.CreateWebhook(ctx, "payrun-wh", &WebhookRequest{URL: "https://hooks.example.com/anton",
 		Events: []string{"payout.completed"}})
-	check(t, err, sub != nil && strings.HasPrefix(sub.Secret, "whsec_"), "CreateWebhook")
+	checkResult(t, err, sub != nil && strings.HasPrefix(sub.Secret, "whsec_"), "CreateWebhook")
 
 	want := []struct{ method, path, key, body string }{
 		{"POST", "/v1/beneficiaries", "payrun-ben", `{"type":"individual"}`},
@@ -271,7 +271,7 @@ func TestClientEndpointPaths(t *testing.T) {
 		{"POST", "/v1/webhooks", "payrun-wh",
 			`{"url":"https://hooks.example.com/anton","events":["payout.completed"]}`},
 	}
-	got := s.seen()
+	got := s.received()
 	if len(got) != len(want) {
 		t.Fatalf("server saw %d requests, want %d", len(got), len(want))
 	}
@@ -284,7 +284,7 @@ func TestClientEndpointPaths(t *testing.T) {
 	}
 }
 
-func check(t *testing.T, err error, ok bool, name string) {
+func checkResult(t *testing.T, err error, ok bool, name string) {
 	t.Helper()
 	if err != nil {
 		t.Errorf("%s: %v", name, err)
@@ -294,12 +294,12 @@ func check(t *testing.T, err error, ok bool, name string) {
 }
 
 func TestClientRejectsBadArguments(t *testing.T) {
-	s := newScript(t, answer(201, payoutJSON))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(201, testPayoutJSON))
+	c := newScriptedClient(t, s)
 	ctx := context.Background()
 
-	_, _, errNoKey := c.CreatePayout(ctx, "", payoutBody)
-	_, _, errLongKey := c.CreatePayout(ctx, strings.Repeat("k", 256), payoutBody)
+	_, _, errNoKey := c.CreatePayout(ctx, "", testPayoutBody)
+	_, _, errLongKey := c.CreatePayout(ctx, strings.Repeat("k", 256), testPayoutBody)
 	_, _, errNoBody := c.CreatePayout(ctx, "payrun-k", nil)
 	_, _, errNoID := c.CreateInstrument(ctx, "payrun-k", "", []byte(`{}`))
 	_, _, errNoPayout := c.GetPayout(ctx, "")
@@ -309,29 +309,29 @@ func TestClientRejectsBadArguments(t *testing.T) {
 			t.Errorf("%s: error = %v, want ErrInvalidRequest", name, err)
 		}
 	}
-	if n := len(s.seen()); n != 0 {
+	if n := len(s.received()); n != 0 {
 		t.Errorf("server saw %d requests, want 0", n)
 	}
 }
 
 func TestClientEscapesIDs(t *testing.T) {
-	s := newScript(t, answer(200, `{"id":"pay_1"}`))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(200, `{"id":"pay_1"}`))
+	c := newScriptedClient(t, s)
 	if _, _, err := c.GetPayout(context.Background(), "pay_1/../../v1/merchant"); err != nil {
 		t.Fatal(err)
 	}
-	if p := s.seen()[0].Path; p != "/v1/payouts/pay_1/../../v1/merchant" {
+	if p := s.received()[0].Path; p != "/v1/payouts/pay_1/../../v1/merchant" {
 		t.Errorf("path = %q, want the id kept in one segment", p)
 	}
 }
 
 func TestClientLogsNoSecrets(t *testing.T) {
 	var logs bytes.Buffer
-	s := newScript(t,
-		answer(500, `{"error":{"message":"internal server error"}}`),
-		answer(429, `{"error":{"code":"rate_limit_exceeded","message":"slow"}}`, HeaderRetryAfter, "0"),
-		answer(201, `{"id":"ben_1"}`))
-	c := newTestClient(t, s, func(cfg *Config) {
+	s := newScriptedServer(t,
+		respondJSON(500, `{"error":{"message":"internal server error"}}`),
+		respondJSON(429, `{"error":{"code":"rate_limit_exceeded","message":"slow"}}`, HeaderRetryAfter, "0"),
+		respondJSON(201, `{"id":"ben_1"}`))
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 
@@ -344,7 +344,7 @@ func TestClientLogsNoSecrets(t *testing.T) {
 	if !strings.Contains(out, "retrying request") || !strings.Contains(out, "rate limited") {
 		t.Errorf("logs lack the retry and rate-limit lines:\n%s", out)
 	}
-	for _, secret := range []string{testKey, "Jane", "jane@example.com", "1990-01-01"} {
+	for _, secret := range []string{testAPIKey, "Jane", "jane@example.com", "1990-01-01"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, out)
 		}

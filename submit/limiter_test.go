@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// rateLimited returns a handler that answers 429 with the Retry-After value
-// that header builds from the answer's time, and stores that time in *sentAt.
+// rateLimitedHandler returns a handler that responds 429 with the Retry-After
+// value that header builds from the response time, stored in *sentAt.
 // The Date header is set to the same second, as Anton's server would.
-func rateLimited(header func(now time.Time) string, sentAt *time.Time, mu *sync.Mutex) http.HandlerFunc {
+func rateLimitedHandler(header func(now time.Time) string, sentAt *time.Time, mu *sync.Mutex) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		mu.Lock()
@@ -23,16 +23,16 @@ func rateLimited(header func(now time.Time) string, sentAt *time.Time, mu *sync.
 		mu.Unlock()
 		w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 		w.Header().Set(HeaderRetryAfter, header(now))
-		answer(429, `{"error":{"code":"rate_limit_exceeded","message":"Rate limit exceeded."}}`)(w, r)
+		respondJSON(429, `{"error":{"code":"rate_limit_exceeded","message":"Rate limit exceeded."}}`)(w, r)
 	}
 }
 
-func rfc850(t time.Time) string {
+func formatRFC850(t time.Time) string {
 	return strings.Replace(t.UTC().Format(time.RFC850), "UTC", "GMT", 1)
 }
 
 // TestLimiterRetryAfterPausesAll sends one request that meets a 429, then
-// starts more callers once the client has seen it, and checks that no request
+// starts more callers once the client has seenRequest it, and checks that no request
 // reached the server before the Retry-After time, whatever its form.
 func TestLimiterRetryAfterPausesAll(t *testing.T) {
 	forms := []struct {
@@ -44,7 +44,7 @@ func TestLimiterRetryAfterPausesAll(t *testing.T) {
 		{"IMF-fixdate", func(now time.Time) string {
 			return now.Add(time.Second).UTC().Format(http.TimeFormat)
 		}, time.Second},
-		{"RFC 850", func(now time.Time) string { return rfc850(now.Add(time.Second)) }, time.Second},
+		{"RFC 850", func(now time.Time) string { return formatRFC850(now.Add(time.Second)) }, time.Second},
 		{"asctime", func(now time.Time) string {
 			return now.Add(time.Second).UTC().Format(time.ANSIC)
 		}, time.Second},
@@ -54,10 +54,10 @@ func TestLimiterRetryAfterPausesAll(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var sentAt time.Time
-			s := newScript(t, rateLimited(form.header, &sentAt, &mu), answer(201, payoutJSON))
+			s := newScriptedServer(t, rateLimitedHandler(form.header, &sentAt, &mu), respondJSON(201, testPayoutJSON))
 			limited := make(chan struct{})
 			var once sync.Once
-			c := newTestClient(t, s, func(cfg *Config) {
+			c := newScriptedClient(t, s, func(cfg *Config) {
 				cfg.Observe = func(a Attempt) {
 					if a.Status == 429 {
 						once.Do(func() { close(limited) })
@@ -69,14 +69,14 @@ func TestLimiterRetryAfterPausesAll(t *testing.T) {
 			var wg sync.WaitGroup
 			errs := make(chan error, 6)
 			wg.Go(func() {
-				_, _, err := c.CreatePayout(context.Background(), "payrun-first", payoutBody)
+				_, _, err := c.CreatePayout(context.Background(), "payrun-first", testPayoutBody)
 				errs <- err
 			})
 			<-limited
 			for i := range 5 {
 				wg.Go(func() {
 					_, _, err := c.CreatePayout(context.Background(), fmt.Sprintf("payrun-%d", i),
-						payoutBody)
+						testPayoutBody)
 					errs <- err
 				})
 			}
@@ -88,7 +88,7 @@ func TestLimiterRetryAfterPausesAll(t *testing.T) {
 				}
 			}
 
-			got := s.seen()
+			got := s.received()
 			if len(got) != 7 {
 				t.Fatalf("server saw %d requests, want 7", len(got))
 			}
@@ -117,7 +117,7 @@ func TestLimiterRetryAfterPastAndGarbage(t *testing.T) {
 		"bad date":   func(time.Time) string { return "Mon, 32 Jan 2026 25:00:00 GMT" },
 		"missing":    func(time.Time) string { return "" },
 		"negative":   func(time.Time) string { return "-3" },
-		"past 850":   func(now time.Time) string { return rfc850(now.Add(-time.Minute)) },
+		"past 850":   func(now time.Time) string { return formatRFC850(now.Add(-time.Minute)) },
 		"past ANSIC": func(now time.Time) string { return now.Add(-time.Minute).UTC().Format(time.ANSIC) },
 	}
 	for name, header := range forms {
@@ -125,17 +125,17 @@ func TestLimiterRetryAfterPastAndGarbage(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var sentAt time.Time
-			s := newScript(t, rateLimited(header, &sentAt, &mu), answer(201, payoutJSON))
-			c := newTestClient(t, s)
+			s := newScriptedServer(t, rateLimitedHandler(header, &sentAt, &mu), respondJSON(201, testPayoutJSON))
+			c := newScriptedClient(t, s)
 
-			_, resp, err := c.CreatePayout(context.Background(), "payrun-past", payoutBody)
+			_, resp, err := c.CreatePayout(context.Background(), "payrun-past", testPayoutBody)
 			if err != nil {
 				t.Fatalf("CreatePayout: %v", err)
 			}
 			if resp.Attempts != 2 {
 				t.Errorf("attempts = %d, want 2", resp.Attempts)
 			}
-			assertSameRequest(t, s.seen(), 2)
+			assertSameRequest(t, s.received(), 2)
 		})
 	}
 }
@@ -143,14 +143,14 @@ func TestLimiterRetryAfterPastAndGarbage(t *testing.T) {
 func TestLimiterRateLimitedGivesUp(t *testing.T) {
 	var mu sync.Mutex
 	var sentAt time.Time
-	s := newScript(t, rateLimited(func(time.Time) string { return "0" }, &sentAt, &mu))
-	c := newTestClient(t, s, func(cfg *Config) { cfg.Retry.MaxAttempts = 3 })
+	s := newScriptedServer(t, rateLimitedHandler(func(time.Time) string { return "0" }, &sentAt, &mu))
+	c := newScriptedClient(t, s, func(cfg *Config) { cfg.Retry.MaxAttempts = 3 })
 
-	_, _, err := c.CreatePayout(context.Background(), "payrun-429", payoutBody)
+	_, _, err := c.CreatePayout(context.Background(), "payrun-429", testPayoutBody)
 	if got := Classify(err); got != OutcomeUnknown {
 		t.Errorf("Classify(%v) = %v, want unknown", err, got)
 	}
-	assertSameRequest(t, s.seen(), 3)
+	assertSameRequest(t, s.received(), 3)
 }
 
 func TestLimiterPauseCutsOnce(t *testing.T) {
@@ -192,7 +192,7 @@ func TestLimiterFloor(t *testing.T) {
 	}
 }
 
-func okResponse(headers ...string) *http.Response {
+func limiterResponse(headers ...string) *http.Response {
 	h := http.Header{}
 	for i := 0; i+1 < len(headers); i += 2 {
 		h.Set(headers[i], headers[i+1])
@@ -207,7 +207,7 @@ func TestLimiterAdditiveIncrease(t *testing.T) {
 		t.Fatalf("rate after 429 = %.0f, want 500", got)
 	}
 
-	l.Observe(okResponse())
+	l.Observe(limiterResponse())
 	if got := l.Rate(); got != 500 {
 		t.Errorf("rate right after the cut = %.0f, want 500 until a window passes", got)
 	}
@@ -216,7 +216,7 @@ func TestLimiterAdditiveIncrease(t *testing.T) {
 		l.mu.Lock()
 		l.lastChange = time.Now().Add(-increaseWindow)
 		l.mu.Unlock()
-		l.Observe(okResponse())
+		l.Observe(limiterResponse())
 		want := math.Min(1000, 500+float64(step)*50)
 		if got := l.Rate(); math.Abs(got-want) > 1e-9 {
 			t.Errorf("rate after %d windows = %.0f, want %.0f", step, got, want)
@@ -228,13 +228,13 @@ func TestLimiterObserveLowRemaining(t *testing.T) {
 	l := NewLimiter(1000, 1)
 	reset := strconv.FormatInt(time.Now().Add(30*time.Second).Unix(), 10)
 
-	l.Observe(okResponse(HeaderRateLimitLimit, "1000", HeaderRateLimitRemaining, "500",
+	l.Observe(limiterResponse(HeaderRateLimitLimit, "1000", HeaderRateLimitRemaining, "500",
 		HeaderRateLimitReset, reset))
 	if got := l.Rate(); got != 1000 {
 		t.Errorf("rate with half the limit left = %.0f, want 1000", got)
 	}
 
-	l.Observe(okResponse(HeaderRateLimitLimit, "1000", HeaderRateLimitRemaining, "50",
+	l.Observe(limiterResponse(HeaderRateLimitLimit, "1000", HeaderRateLimitRemaining, "50",
 		HeaderRateLimitReset, reset))
 	got := l.Rate()
 	if got >= 1000 || got < 50 {
@@ -248,7 +248,7 @@ func TestLimiterObserveLowRemaining(t *testing.T) {
 func TestLimiterObserveNoneRemaining(t *testing.T) {
 	l := NewLimiter(1000, 1)
 	resetAt := time.Now().Add(20 * time.Second)
-	l.Observe(okResponse(HeaderRateLimitRemaining, "0",
+	l.Observe(limiterResponse(HeaderRateLimitRemaining, "0",
 		HeaderRateLimitReset, strconv.FormatInt(resetAt.Unix(), 10)))
 
 	end, paused := l.Paused()
@@ -265,7 +265,7 @@ func TestLimiterObserveNoneRemaining(t *testing.T) {
 
 func TestLimiterObserveResetDelta(t *testing.T) {
 	l := NewLimiter(1000, 1)
-	l.Observe(okResponse(HeaderRateLimitRemaining, "0", HeaderRateLimitReset, "5"))
+	l.Observe(limiterResponse(HeaderRateLimitRemaining, "0", HeaderRateLimitReset, "5"))
 	end, paused := l.Paused()
 	if !paused || end.After(time.Now().Add(5*time.Second)) {
 		t.Errorf("Paused() = %v %v, want a pause of at most 5 s", end, paused)
@@ -273,10 +273,10 @@ func TestLimiterObserveResetDelta(t *testing.T) {
 }
 
 func TestLimiterFXHeadersIgnored(t *testing.T) {
-	s := newScript(t, answer(200, `{"sell_currency":"USD","buy_currency":"EUR","rate":"0.92"}`,
+	s := newScriptedServer(t, respondJSON(200, `{"sell_currency":"USD","buy_currency":"EUR","rate":"0.92"}`,
 		HeaderRateLimitLimit, "30", HeaderRateLimitRemaining, "0",
 		HeaderRateLimitReset, strconv.FormatInt(time.Now().Add(time.Minute).Unix(), 10)))
-	c := newTestClient(t, s)
+	c := newScriptedClient(t, s)
 
 	rate, err := c.FXRate(context.Background(), "USD", "EUR")
 	if err != nil {
@@ -288,7 +288,7 @@ func TestLimiterFXHeadersIgnored(t *testing.T) {
 	if _, paused := c.Limiter().Paused(); paused {
 		t.Error("the FX endpoint's own limit paused the whole limiter")
 	}
-	if q := s.seen()[0].RawQuery; q != "buy_currency=EUR&sell_currency=USD" {
+	if q := s.received()[0].RawQuery; q != "buy_currency=EUR&sell_currency=USD" {
 		t.Errorf("query = %q", q)
 	}
 }
@@ -320,9 +320,9 @@ func TestLimiterSetLimit(t *testing.T) {
 }
 
 func TestLimiterMerchantSetsLimit(t *testing.T) {
-	s := newScript(t, answer(200, `{"data":{"id":"mer_1","status":"active",`+
+	s := newScriptedServer(t, respondJSON(200, `{"data":{"id":"mer_1","status":"active",`+
 		`"rate_limit_multiplier":2,"rate_limit_per_minute":2000}}`))
-	c := newTestClient(t, s, func(cfg *Config) { cfg.Limiter = NewLimiter(1000, 0.95) })
+	c := newScriptedClient(t, s, func(cfg *Config) { cfg.Limiter = NewLimiter(1000, 0.95) })
 
 	m, err := c.Merchant(context.Background())
 	if err != nil {

@@ -91,90 +91,90 @@ func TestRetryBudgetShared(t *testing.T) {
 }
 
 func TestRetryBudgetExhausted(t *testing.T) {
-	s := newScript(t, answer(503, `{"error":{"message":"store down","code":"idempotency_unavailable"}}`))
+	s := newScriptedServer(t, respondJSON(503, `{"error":{"message":"store down","code":"idempotency_unavailable"}}`))
 	budget := NewRetryBudget(2)
-	c := newTestClient(t, s, func(cfg *Config) {
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Retry.MaxAttempts = 10
 		cfg.Retry.Budget = budget
 	})
 
-	_, resp, err := c.CreatePayout(context.Background(), "payrun-budget", payoutBody)
+	_, resp, err := c.CreatePayout(context.Background(), "payrun-budget", testPayoutBody)
 	if !errors.Is(err, ErrBudgetSpent) {
 		t.Fatalf("error = %v, want ErrBudgetSpent", err)
 	}
 	if got := Classify(err); got != OutcomeUnknown {
 		t.Errorf("Classify = %v, want unknown", got)
 	}
-	assertSameRequest(t, s.seen(), 3)
+	assertSameRequest(t, s.received(), 3)
 	if resp.Attempts != 3 {
 		t.Errorf("attempts = %d, want 3", resp.Attempts)
 	}
 
 	// Later requests of the run get no retries at all.
-	_, _, err = c.CreatePayout(context.Background(), "payrun-budget-2", payoutBody)
+	_, _, err = c.CreatePayout(context.Background(), "payrun-budget-2", testPayoutBody)
 	if !errors.Is(err, ErrBudgetSpent) {
 		t.Errorf("second request error = %v, want ErrBudgetSpent", err)
 	}
-	if n := len(s.seen()); n != 4 {
+	if n := len(s.received()); n != 4 {
 		t.Errorf("server saw %d requests, want 4", n)
 	}
 }
 
 func TestRetryMaxAttempts(t *testing.T) {
-	s := newScript(t, answer(504, `{"error":{"message":"timeout","code":"timeout"}}`))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(504, `{"error":{"message":"timeout","code":"timeout"}}`))
+	c := newScriptedClient(t, s)
 
-	_, resp, err := c.CreatePayout(context.Background(), "payrun-max", payoutBody)
+	_, resp, err := c.CreatePayout(context.Background(), "payrun-max", testPayoutBody)
 	if err == nil || resp.Attempts != 4 {
 		t.Fatalf("err %v, attempts %d; want an error after 4 attempts", err, resp.Attempts)
 	}
 	if !strings.Contains(err.Error(), "gave up after 4 attempts") {
 		t.Errorf("error %q does not say it gave up", err)
 	}
-	assertSameRequest(t, s.seen(), 4)
+	assertSameRequest(t, s.received(), 4)
 }
 
 func TestRetryInFlightConflict(t *testing.T) {
-	s := newScript(t,
-		answer(409, `{"error":{"message":"in flight","code":"idempotency_in_flight"}}`),
-		answer(201, payoutJSON))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t,
+		respondJSON(409, `{"error":{"message":"in flight","code":"idempotency_in_flight"}}`),
+		respondJSON(201, testPayoutJSON))
+	c := newScriptedClient(t, s)
 
-	if _, _, err := c.CreatePayout(context.Background(), "payrun-if", payoutBody); err != nil {
+	if _, _, err := c.CreatePayout(context.Background(), "payrun-if", testPayoutBody); err != nil {
 		t.Fatalf("CreatePayout: %v", err)
 	}
-	assertSameRequest(t, s.seen(), 2)
+	assertSameRequest(t, s.received(), 2)
 }
 
 func TestRetryTimeoutSameKey(t *testing.T) {
 	release := make(chan struct{})
-	s := newScript(t,
+	s := newScriptedServer(t,
 		func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
 		},
-		answer(201, payoutJSON))
+		respondJSON(201, testPayoutJSON))
 	t.Cleanup(func() { close(release) })
-	c := newTestClient(t, s, func(cfg *Config) {
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond}
 	})
 
-	_, resp, err := c.CreatePayout(context.Background(), "payrun-timeout", payoutBody)
+	_, resp, err := c.CreatePayout(context.Background(), "payrun-timeout", testPayoutBody)
 	if err != nil {
 		t.Fatalf("CreatePayout: %v", err)
 	}
 	if resp.Attempts != 2 {
 		t.Errorf("attempts = %d, want 2", resp.Attempts)
 	}
-	assertSameRequest(t, s.seen(), 2)
+	assertSameRequest(t, s.received(), 2)
 }
 
-// hangUp returns a handler that reads the request and closes the connection
-// without an answer, as when a payout is created and the link drops. With
+// hangUpHandler returns a handler that reads the request and closes the connection
+// without a response, as when a payout is created and the link drops. With
 // reset it sends a TCP RST instead of a clean close.
-func hangUp(reset bool) http.HandlerFunc {
+func hangUpHandler(reset bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -195,24 +195,24 @@ func TestRetryConnectionDropSameKey(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			// Reused connections show that net/http does not resend the POST itself.
-			s := newScript(t, answer(200, `{"id":"mer_1","status":"active"}`), hangUp(reset),
-				hangUp(reset), answer(201, payoutJSON))
+			s := newScriptedServer(t, respondJSON(200, `{"id":"mer_1","status":"active"}`), hangUpHandler(reset),
+				hangUpHandler(reset), respondJSON(201, testPayoutJSON))
 			var observed []Attempt
-			c := newTestClient(t, s, func(cfg *Config) {
+			c := newScriptedClient(t, s, func(cfg *Config) {
 				cfg.Observe = func(a Attempt) { observed = append(observed, a) }
 			})
 			if _, err := c.Merchant(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 
-			_, resp, err := c.CreatePayout(context.Background(), "payrun-drop", payoutBody)
+			_, resp, err := c.CreatePayout(context.Background(), "payrun-drop", testPayoutBody)
 			if err != nil {
 				t.Fatalf("CreatePayout: %v", err)
 			}
 			if resp.Attempts != 3 {
 				t.Errorf("attempts = %d, want 3", resp.Attempts)
 			}
-			assertSameRequest(t, s.seen()[1:], 3)
+			assertSameRequest(t, s.received()[1:], 3)
 			if len(observed) != 4 || observed[1].Err == nil || observed[1].Status != 0 {
 				t.Errorf("observed %+v, want 4 attempts with a network error second", observed)
 			}
@@ -221,34 +221,34 @@ func TestRetryConnectionDropSameKey(t *testing.T) {
 }
 
 func TestRetryContextCancelStops(t *testing.T) {
-	s := newScript(t, answer(500, `{"error":{"message":"internal server error"}}`))
+	s := newScriptedServer(t, respondJSON(500, `{"error":{"message":"internal server error"}}`))
 	ctx, cancel := context.WithCancel(context.Background())
-	c := newTestClient(t, s, func(cfg *Config) {
+	c := newScriptedClient(t, s, func(cfg *Config) {
 		cfg.Retry = RetryPolicy{MaxAttempts: 5, BaseDelay: time.Hour, MaxDelay: time.Hour}
 		cfg.Observe = func(Attempt) { cancel() }
 	})
 
-	_, resp, err := c.CreatePayout(ctx, "payrun-cancel", payoutBody)
+	_, resp, err := c.CreatePayout(ctx, "payrun-cancel", testPayoutBody)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
-	if resp.Attempts != 1 || len(s.seen()) != 1 {
-		t.Errorf("attempts %d, server saw %d; want 1 and 1", resp.Attempts, len(s.seen()))
+	if resp.Attempts != 1 || len(s.received()) != 1 {
+		t.Errorf("attempts %d, server saw %d; want 1 and 1", resp.Attempts, len(s.received()))
 	}
 }
 
 func TestRetryContextCancelDuringPause(t *testing.T) {
-	s := newScript(t, answer(201, payoutJSON))
-	c := newTestClient(t, s)
+	s := newScriptedServer(t, respondJSON(201, testPayoutJSON))
+	c := newScriptedClient(t, s)
 	c.Limiter().Pause(time.Now().Add(time.Hour))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, _, err := c.CreatePayout(ctx, "payrun-paused", payoutBody)
+	_, _, err := c.CreatePayout(ctx, "payrun-paused", testPayoutBody)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want context.DeadlineExceeded", err)
 	}
-	if n := len(s.seen()); n != 0 {
+	if n := len(s.received()); n != 0 {
 		t.Errorf("server saw %d requests, want 0", n)
 	}
 }
