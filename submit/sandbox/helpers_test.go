@@ -272,3 +272,16 @@ func sleep(t *testing.T, ms int) {
 	t.Helper()
 	time.Sleep(time.Duration(ms) * time.Millisecond)
 }
+
+// uniqueBusiness creates a business beneficiary with its own legal name, so
+// it is no duplicate of another.
+func (e *env) uniqueBusiness(legalName string) string {
+	e.t.Helper()
+	body := fixture(e.t, "beneficiary_business.json")
+	setPath(body, "business.legal_name", legalName)
+	res := e.post("/v1/beneficiaries", body)
+	res.expect(e.t, http.StatusCreated, "-")
+	var b submit.Beneficiary
+	res.decode(e.t, &b)
+	return b.ID
+}

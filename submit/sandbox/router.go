@@ -187,14 +187,16 @@ func (s *Server) routes() http.Handler {
 		}
 		w.Header().Set(submit.HeaderRequestID, requestID)
 		w.Header().Set("X-Sandbox", "payrun")
+		// Date follows the sandbox clock, so clients that age idempotency keys
+		// by the server's Date see a clock advance.
+		s.mu.Lock()
+		w.Header().Set("Date", s.now().Format(http.TimeFormat))
+		s.mu.Unlock()
 
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1":
 			s.serveAPI(w, r, api)
 		case strings.HasPrefix(r.URL.Path, "/_sandbox/"):
-			s.mu.Lock()
-			w.Header().Set("Date", s.now().Format(http.TimeFormat))
-			s.mu.Unlock()
 			admin.ServeHTTP(w, r)
 		default:
 			writeReply(w, notFound(submit.CodeNotFound, "no such endpoint: "+r.URL.Path+"; the sandbox serves /v1/* and /_sandbox/*"))
