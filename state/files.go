@@ -158,3 +158,32 @@ func (l *Ledger) UnholdBalance(ctx context.Context, fileID string) error {
 		return err
 	})
 }
+
+// UpdateFileLocation records where a file is now, after an inbox move.
+func (l *Ledger) UpdateFileLocation(ctx context.Context, fileID, location string) error {
+	_, err := l.db.ExecContext(ctx, `UPDATE files SET source = ? WHERE id = ?`, location, fileID)
+	if err != nil {
+		return fmt.Errorf("record new location of file %s: %w", fileID, err)
+	}
+	return nil
+}
+
+// PendingTotals returns, per source currency, the destination amounts in minor
+// units of the file's pending rows whose destination currency is the source
+// currency, and the rows whose currencies differ.
+func (l *Ledger) PendingTotals(ctx context.Context, fileID string) (map[string]int64, []*Row, error) {
+	rows, err := l.Rows(ctx, RowFilter{FileID: fileID, States: []State{Pending}})
+	if err != nil {
+		return nil, nil, err
+	}
+	same := map[string]int64{}
+	var cross []*Row
+	for _, r := range rows {
+		if r.SourceCurrency == "" || r.SourceCurrency == r.Currency {
+			same[r.Currency] += r.AmountMinor
+			continue
+		}
+		cross = append(cross, r)
+	}
+	return same, cross, nil
+}

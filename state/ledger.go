@@ -160,3 +160,22 @@ func (l *Ledger) SetMeta(ctx context.Context, key, value string) error {
 	}
 	return nil
 }
+
+// Backup writes a consistent copy of the ledger to path with VACUUM INTO,
+// while other connections keep working. The copy is created with mode 0600.
+// The fingerprint key file is not part of the copy and must be kept with it.
+func (l *Ledger) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("back up ledger: %s already exists; choose a new path", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("back up ledger: %w", err)
+	}
+	if _, err := l.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("back up ledger to %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("back up ledger: %w", err)
+	}
+	return nil
+}

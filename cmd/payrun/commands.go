@@ -5,7 +5,10 @@ import "github.com/spf13/cobra"
 // commands lists the subcommands of payrun, one file each.
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
-		a.sandboxCmd(),
+		a.runCmd(),
 		a.validateCmd(),
+		a.statusCmd(),
+		a.reportCmd(),
+		// a.sandboxCmd() is registered once cmd/payrun/sandbox.go exists.
 	}
 }

@@ -24,8 +24,39 @@ type config struct {
 	Run      runConfig                 `toml:"run"`
 }
 
-// runConfig holds the [run] table, the settings of payrun run.
-type runConfig struct{}
+// runConfig holds the [run] table: the settings of payrun run, retry and
+// release that a cron job keeps in the file instead of on the command line.
+// Flags given on the command line win.
+type runConfig struct {
+	// Sources are the files, folders and s3:// URLs run reads when given none.
+	Sources []string `toml:"sources"`
+	// Ledger is the ledger path; PAYRUN_LEDGER and --ledger win over it.
+	Ledger string `toml:"ledger"`
+	// Reports is the directory or s3:// URL of the reports.
+	Reports string `toml:"reports"`
+	// ReportFormats lists the report formats (csv, json, xlsx).
+	ReportFormats []string `toml:"report_formats"`
+	// MetricsFile receives Prometheus text-format metrics.
+	MetricsFile string `toml:"metrics_file"`
+	// Rate caps requests per minute; 0 uses the merchant's limit.
+	Rate int `toml:"rate"`
+	// Concurrency is the number of payouts sent at once; 0 keeps the default.
+	Concurrency int `toml:"concurrency"`
+	// MaxInvalid holds a file with more invalid rows: a count or a percentage.
+	MaxInvalid string `toml:"max_invalid"`
+	// FeeBuffer is the balance margin over payout amounts, in percent.
+	FeeBuffer string `toml:"fee_buffer"`
+	// MinBalance maps currencies to the balance below which a run warns and exits 4.
+	MinBalance map[string]string `toml:"min_balance"`
+	// Settle is how long an inbox file must be unmodified, such as "2m".
+	Settle string `toml:"settle"`
+	// S3Endpoint is an S3-compatible endpoint URL.
+	S3Endpoint string `toml:"s3_endpoint"`
+	// KeyNamespace overrides the idempotency key namespace.
+	KeyNamespace string `toml:"key_namespace"`
+	// RequireApproval holds every new file until it is released.
+	RequireApproval bool `toml:"require_approval"`
+}
 
 // loadConfig reads the configuration file: path (from --config), else the file
 // PAYRUN_CONFIG names, else payrun.toml in the working directory if present.

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// applyConfig fills options that the command line did not set from the [run]
+// table of the config file.
+func (o *runOptions) applyConfig(cfg *config, flags *pflag.FlagSet) error {
+	run := cfg.Run
+	set := func(name string) bool { return flags.Changed(name) }
+	if !set("reports") && run.Reports != "" {
+		o.reports = run.Reports
+	}
+	if !set("report-format") && len(run.ReportFormats) > 0 {
+		o.formats = strings.Join(run.ReportFormats, ",")
+	}
+	if !set("metrics-file") && run.MetricsFile != "" {
+		o.metrics = run.MetricsFile
+	}
+	if !set("rate") && run.Rate > 0 {
+		o.api.rate = run.Rate
+	}
+	if !set("concurrency") && run.Concurrency > 0 {
+		o.api.concurrency = run.Concurrency
+	}
+	if !set("max-invalid") && run.MaxInvalid != "" {
+		o.maxInvalid = run.MaxInvalid
+	}
+	if !set("fee-buffer") && run.FeeBuffer != "" {
+		o.feeBuffer = run.FeeBuffer
+	}
+	if !set("min-balance") && len(run.MinBalance) > 0 {
+		for _, cur := range sortedKeys(run.MinBalance) {
+			o.minBalance = append(o.minBalance, cur+"="+run.MinBalance[cur])
+		}
+	}
+	if !set("settle") && run.Settle != "" {
+		d, err := time.ParseDuration(run.Settle)
+		if err != nil {
+			return fmt.Errorf("config [run] settle %q: use a duration such as 2m", run.Settle)
+		}
+		o.settle = d
+	}
+	if !set("s3-endpoint") && run.S3Endpoint != "" {
+		o.s3Endpoint = run.S3Endpoint
+	}
+	if !set("key-namespace") && run.KeyNamespace != "" {
+		o.api.namespace = run.KeyNamespace
+	}
+	return nil
+}
+
+// parseAmounts parses repeated CUR=AMOUNT flags.
+func parseAmounts(flag string, values []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range values {
+		cur, amount, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(cur) == "" || strings.TrimSpace(amount) == "" {
+			return nil, fmt.Errorf("invalid %s %q: use CUR=AMOUNT, for example EUR=1000.00", flag, v)
+		}
+		out[strings.ToUpper(strings.TrimSpace(cur))] = strings.TrimSpace(amount)
+	}
+	return out, nil
+}

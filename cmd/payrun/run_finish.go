@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/payrun/payrun/reconcile"
+	"github.com/payrun/payrun/state"
+)
+
+// moveSources moves the inbox files of this run to processed/, held/ or
+// rejected/ now that the ledger has them. A failed move is logged and retried
+// by the next run, which finds the file again by its content.
+func (r *runner) moveSources(ctx context.Context) {
+	for _, out := range r.files {
+		src := out.source
+		if src == nil || src.Inbox == nil {
+			continue
+		}
+		folder := folderProcessed
+		switch out.file.Status {
+		case state.FileHeld:
+			folder = folderHeld
+		case state.FileRejected:
+			folder = folderRejected
+		}
+		dest, err := src.Inbox.Move(ctx, src, folder)
+		if err != nil {
+			r.a.logger.Error("inbox file not moved; the next run moves it", "file", src.Location, "error", err)
+			continue
+		}
+		if dest == src.Location {
+			continue
+		}
+		if err := r.ledger.UpdateFileLocation(ctx, out.file.ID, dest); err != nil {
+			r.a.logger.Error("new file location not recorded", "file_id", out.file.ID, "error", err)
+		}
+		r.a.logger.Info("inbox file moved", "file_id", out.file.ID, "from", src.Location, "to", dest)
+	}
+}
+
+// runSummary is the end-of-run summary: printed for people, logged as one
+// JSON line and written as summary.json.
+type runSummary struct {
+	RunID      string                       `json:"run_id"`
+	StartedAt  string                       `json:"started_at"`
+	FinishedAt string                       `json:"finished_at"`
+	ExitCode   int                          `json:"exit_code"`
+	Stop       string                       `json:"stop,omitempty"`
+	Files      []fileSummary                `json:"files"`
+	States     map[string]int               `json:"states"`
+	Totals     map[string]map[string]string `json:"totals"`
+	Reports    []string                     `json:"reports"`
+}
+
+type fileSummary struct {
+	FileID string         `json:"file_id"`
+	Name   string         `json:"name"`
+	Source string         `json:"source"`
+	Status string         `json:"status"`
+	Note   string         `json:"note,omitempty"`
+	States map[string]int `json:"states"`
+}
+
+// finish writes reports and metrics, prints the summary and returns the exit error.
+func (r *runner) finish(ctx context.Context, stepErr error) error {
+	// Reports and the ledger's run record are written even after an interrupt.
+	ctx = context.WithoutCancel(ctx)
+	sum, rows, err := r.summarise(ctx)
+	if err != nil {
+		return err
+	}
+	code := rankExit(exitCode(stepErr), r.rowExit(sum, rows))
+	if stepErr == nil {
+		code = r.rowExit(sum, rows)
+	}
+	if r.minBalanceLow(ctx) {
+		code = rankExit(code, exitStopped)
+	}
+	sum.ExitCode = code
+	if stepErr != nil {
+		sum.Stop = stepErr.Error()
+	}
+	if err := r.writeReports(ctx, &sum, rows); err != nil {
+		r.a.logger.Error("reports not written", "error", err)
+		code = rankExit(code, exitUsage)
+	}
+	r.printSummary(r.a.stdout, &sum)
+	data, _ := json.Marshal(sum)
+	r.a.logger.Info("run finished", "summary", json.RawMessage(data))
+	if err := r.ledger.FinishRun(ctx, r.runID, code, string(data)); err != nil {
+		r.a.logger.Error("run end not recorded", "error", err)
+	}
+	r.metrics.finish(r, code)
+	if stepErr != nil {
+		return withCode(code, stepErr)
+	}
+	if code != exitOK {
+		return withCode(code, nil)
+	}
+	return nil
+}
+
+// summarise collects the rows of the files this run touched.
+func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow, error) {
+	sum := runSummary{RunID: r.runID, StartedAt: r.started.Format(time.RFC3339),
+		FinishedAt: time.Now().UTC().Format(time.RFC3339), States: map[string]int{}}
+	var all []*state.ReportRow
+	seen := map[string]bool{}
+	for _, out := range r.files {
+		if seen[out.file.ID] {
+			continue
+		}
+		seen[out.file.ID] = true
+		rows, err := r.ledger.ReportRows(ctx, state.ReportFilter{FileID: out.file.ID})
+		if err != nil {
+			return sum, nil, err
+		}
+		fs := fileSummary{FileID: out.file.ID, Name: firstNonEmpty(out.source.Name, out.file.Name), Source: out.source.Location,
+			Status: out.status, Note: out.note, States: map[string]int{}}
+		for _, row := range rows {
+			fs.States[string(row.State)]++
+		}
+		sum.Files = append(sum.Files, fs)
+		all = append(all, rows...)
+	}
+	// Rows of earlier files that this run submitted (resumed work) count too.
+	resumed, err := r.ledger.ReportRows(ctx, state.ReportFilter{RunID: r.runID})
+	if err != nil {
+		return sum, nil, err
+	}
+	for _, row := range resumed {
+		if !seen[row.FileID] {
+			all = append(all, row)
+		}
+	}
+	s := reconcile.Summarise(all)
+	sum.States, sum.Totals = s.States, s.Totals
+	return sum, all, nil
+}
+
+// rowExit is 1 when a row of this run is invalid, rejected, conflict or
+// retryable, and 4 when a file is held; rows of duplicate files from earlier
+// runs do not count again.
+func (r *runner) rowExit(sum runSummary, rows []*state.ReportRow) int {
+	code := exitOK
+	dupFile := map[string]bool{}
+	for _, f := range sum.Files {
+		if f.Status == "duplicate" {
+			dupFile[f.FileID] = true
+		}
+		if f.Status == "held" {
+			code = rankExit(code, exitStopped)
+		}
+		if f.Status == "rejected" {
+			code = rankExit(code, exitRowProblems)
+		}
+	}
+	for _, row := range rows {
+		if dupFile[row.FileID] {
+			continue
+		}
+		switch row.State {
+		case state.Invalid, state.Rejected, state.Conflict, state.Retryable:
+			code = rankExit(code, exitRowProblems)
+		case state.Held:
+			code = rankExit(code, exitStopped)
+		}
+	}
+	return code
+}
+
+func (r *runner) writeReports(ctx context.Context, sum *runSummary, rows []*state.ReportRow) error {
+	formats, err := reconcile.ParseFormats(r.o.formats)
+	if err != nil {
+		return err
+	}
+	sink, err := r.reportSink(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := r.runID + "/"
+	written, err := reconcile.WriteReports(ctx, sink, prefix, rows, formats, time.Now())
+	sum.Reports = written
+	if err != nil {
+		return err
+	}
+	name := prefix + "summary.json"
+	sum.Reports = append(sum.Reports, sink.Location(name))
+	return sink.Put(ctx, name, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	})
+}
+
+// printSummary writes the human summary to standard output.
+func (r *runner) printSummary(w io.Writer, sum *runSummary) {
+	fmt.Fprintf(w, "payrun run %s\n", sum.RunID)
+	for _, f := range sum.Files {
+		fmt.Fprintf(w, "  %s  %s  %s: %s\n", f.FileID, f.Name, f.Status, formatStates(f.States))
+		if f.Note != "" {
+			fmt.Fprintf(w, "      %s\n", f.Note)
+		}
+	}
+	if len(sum.Files) == 0 {
+		fmt.Fprintln(w, "  no new payout files")
+	}
+	fmt.Fprintf(w, "rows: %s\n", formatStates(sum.States))
+	for _, cur := range sortedKeys(sum.Totals) {
+		fmt.Fprintf(w, "%s: %s\n", cur, formatStateAmounts(sum.Totals[cur]))
+	}
+	if len(sum.Reports) > 0 {
+		fmt.Fprintf(w, "reports: %s\n", reportDir(sum.Reports))
+	}
+}
+
+func reportDir(paths []string) string {
+	p := paths[len(paths)-1]
+	if i := strings.LastIndex(p, "/"); i >= 0 {
+		return p[:i+1]
+	}
+	return p
+}
+
+func formatStates(states map[string]int) string {
+	if len(states) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, s := range state.AllStates {
+		if n := states[string(s)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func formatStateAmounts(m map[string]string) string {
+	var parts []string
+	for _, s := range state.AllStates {
+		if v, ok := m[string(s)]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", v, s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// reportSink returns the sink of --reports: a directory or an s3:// prefix.
+func (r *runner) reportSink(ctx context.Context) (reconcile.Sink, error) {
+	dest := firstNonEmpty(r.o.reports, r.cfg.Run.Reports, "payrun-reports")
+	if isS3(dest) {
+		return newS3Sink(ctx, r.s3Options(), dest)
+	}
+	return reconcile.DirSink{Dir: dest}, nil
+}
+
+var errNoS3 = errors.New("s3 support is not built yet")
