@@ -71,8 +71,8 @@ const amountFormatHint = "write the amount as digits with an optional decimal pa
 // parseAmount parses an amount under the declared number format. It accepts
 // only digits, the declared decimal separator and the declared grouping
 // separator between groups of three digits; it never guesses a format and
-// never rounds. It returns the value and its number of decimals without
-// trailing zeros.
+// never rounds. It returns the value and its number of decimals as written, so
+// "12.500" has 3 even though its value fits 2.
 func parseAmount(text string, nf numberFormat) (decimal.Decimal, int, *finding) {
 	hint := fmt.Sprintf(amountFormatHint, nf.describe())
 	if f := amountCharacterFinding(text, hint); f != nil {
@@ -97,7 +97,7 @@ func amountCharacterFinding(text, hint string) *finding {
 		case unicode.Is(unicode.Sc, r):
 			return &finding{CodeAmountSymbol, "amount contains a currency symbol",
 				"remove the symbol; the currency column gives the currency"}
-		case r == 'e' || r == 'E':
+		case unicode.IsLetter(r) && looksScientific(text):
 			return &finding{CodeAmountInvalid, "amount is in scientific notation", hint}
 		case unicode.IsLetter(r):
 			return &finding{CodeAmountSymbol, "amount contains letters",
@@ -198,7 +198,7 @@ func amountValue(intPart, fracPart string) (decimal.Decimal, int, *finding) {
 		return decimal.Zero, 0, &finding{CodeAmountNotPositive, "amount is zero; a payout amount must be positive",
 			"remove the row, or enter the amount to pay"}
 	}
-	return value, len(strings.TrimRight(fracPart, "0")), nil
+	return value, len(fracPart), nil
 }
 
 // roundExcelNumber rounds the stored value of a numeric XLSX cell to 15
@@ -219,14 +219,4 @@ func roundExcelNumber(raw string) (decimal.Decimal, error) {
 	digits := int32(len(strings.TrimPrefix(value.Coefficient().String(), "-")))
 	magnitude := digits + value.Exponent()
 	return value.Round(15 - magnitude), nil
-}
-
-// decimalPlaces returns the number of decimals of d without trailing zeros.
-func decimalPlaces(d decimal.Decimal) int {
-	s := d.String()
-	_, frac, ok := strings.Cut(s, ".")
-	if !ok {
-		return 0
-	}
-	return len(strings.TrimRight(frac, "0"))
 }

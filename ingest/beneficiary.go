@@ -72,7 +72,7 @@ func (c *rowCheck) checkExistingBeneficiary(in *payrun.Instruction) {
 	}
 	if len(ignored) > 0 {
 		c.add(colBeneficiaryID, SeverityWarning, &finding{CodeDetailsIgnored,
-			"the row names an existing beneficiary by id, so " + strings.Join(ignored, ", ") + " are ignored",
+			"the row names an existing beneficiary by id, so these columns are ignored: " + strings.Join(ignored, ", "),
 			"leave these columns empty for rows with beneficiary_id, or remove the ids to use the details"})
 	}
 	in.Method = c.resolveMethod(in.Amount.Currency, false)

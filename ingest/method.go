@@ -40,13 +40,8 @@ func (c *rowCheck) resolveMethod(currency string, withDetails bool) string {
 	}
 
 	inferred := methodByCurrency[currency]
-	if withDetails {
-		detail := map[string]string{
-			payrun.MethodSEPA: colIBAN, payrun.MethodACH: colRoutingNumber, payrun.MethodFasterPayment: colSortCode,
-		}[inferred]
-		if detail == "" || c.value(detail) == "" && !c.broken[detail] {
-			inferred = ""
-		}
+	if withDetails && inferred != "" && !c.fitsRail(inferred) {
+		inferred = ""
 	}
 	if inferred == "" {
 		c.add(colMethod, SeverityError, &finding{CodeMethodMissing,
@@ -54,6 +49,26 @@ func (c *rowCheck) resolveMethod(currency string, withDetails bool) string {
 			"fill in method (sepa, ach, faster_payment, swift or wire), or set a default method in the source profile"})
 	}
 	return inferred
+}
+
+// foreignCredentials are the credential columns that do not belong to a rail;
+// one of them in a row means the row is meant for another method.
+var foreignCredentials = map[string][]string{
+	payrun.MethodSEPA:          {colRoutingNumber, colAccountNumber, colSortCode},
+	payrun.MethodACH:           {colIBAN, colSortCode, colBIC},
+	payrun.MethodFasterPayment: {colIBAN, colRoutingNumber, colBIC},
+}
+
+// fitsRail reports whether the row's bank details suit the rail: they contain
+// no credential of another method. Missing credentials of the rail itself are
+// reported by the rail's check.
+func (c *rowCheck) fitsRail(method string) bool {
+	for _, col := range foreignCredentials[method] {
+		if c.value(col) != "" || c.broken[col] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *rowCheck) checkMethod(method, currency string, fromColumn bool) string {
@@ -86,8 +101,8 @@ func (c *rowCheck) checkBank(method, currency string, b *payrun.Beneficiary) {
 	switch method {
 	case payrun.MethodSEPA:
 		bank.Method = payrun.InstrumentIBAN
-		c.checkIBANColumn(bank, true)
-		c.checkBICColumn(bank, false)
+		c.checkIBANColumn(method, bank, true)
+		c.checkBICColumn(method, bank, false)
 	case payrun.MethodACH:
 		bank.Method, bank.Country = payrun.InstrumentUSBank, "US"
 		c.checkUSBank(bank)
@@ -95,7 +110,7 @@ func (c *rowCheck) checkBank(method, currency string, b *payrun.Beneficiary) {
 		bank.Method, bank.Country = payrun.InstrumentUKBank, "GB"
 		c.checkUKBank(bank)
 	case payrun.MethodSWIFT, payrun.MethodWire:
-		c.checkSWIFTBank(bank)
+		c.checkSWIFTBank(method, bank)
 	default:
 		return
 	}
@@ -117,11 +132,11 @@ func (c *rowCheck) missingDetail(col, method string) {
 		"fill in " + col + ", or correct the method"})
 }
 
-func (c *rowCheck) checkIBANColumn(bank *payrun.BankDetails, required bool) bool {
+func (c *rowCheck) checkIBANColumn(method string, bank *payrun.BankDetails, required bool) bool {
 	raw := c.value(colIBAN)
 	if raw == "" {
 		if required {
-			c.missingDetail(colIBAN, payrun.MethodSEPA)
+			c.missingDetail(colIBAN, method)
 		}
 		return false
 	}
@@ -136,11 +151,11 @@ func (c *rowCheck) checkIBANColumn(bank *payrun.BankDetails, required bool) bool
 	return true
 }
 
-func (c *rowCheck) checkBICColumn(bank *payrun.BankDetails, required bool) bool {
+func (c *rowCheck) checkBICColumn(method string, bank *payrun.BankDetails, required bool) bool {
 	bic := toUpperASCII(removeSpaces(c.value(colBIC)))
 	if bic == "" {
 		if required {
-			c.missingDetail(colBIC, "swift")
+			c.missingDetail(colBIC, method)
 		}
 		return false
 	}
@@ -208,15 +223,15 @@ func (c *rowCheck) checkUKBank(bank *payrun.BankDetails) {
 
 // checkSWIFTBank validates a swift or wire payout: a BIC plus an IBAN or an
 // account number. The instrument is an IBAN when there is one.
-func (c *rowCheck) checkSWIFTBank(bank *payrun.BankDetails) {
+func (c *rowCheck) checkSWIFTBank(method string, bank *payrun.BankDetails) {
 	hasIBAN := c.value(colIBAN) != "" || c.broken[colIBAN]
 	if hasIBAN {
 		bank.Method = payrun.InstrumentIBAN
-		c.checkIBANColumn(bank, true)
+		c.checkIBANColumn(method, bank, true)
 	} else {
 		bank.Method = payrun.InstrumentSWIFT
 		if v := c.value(colAccountNumber); v == "" {
-			c.missingDetail(colAccountNumber+" or "+colIBAN, payrun.MethodSWIFT)
+			c.missingDetail(colAccountNumber+" or "+colIBAN, method)
 		} else if f := checkSWIFTAccount(v); f != nil {
 			c.add(colAccountNumber, SeverityError, f)
 		} else {
@@ -224,7 +239,7 @@ func (c *rowCheck) checkSWIFTBank(bank *payrun.BankDetails) {
 		}
 	}
 
-	if c.checkBICColumn(bank, true) && bank.Country == "" {
+	if c.checkBICColumn(method, bank, true) && bank.Country == "" {
 		bank.Country = bank.BIC[4:6]
 	}
 }

@@ -66,6 +66,7 @@ const headerScanRows = 30
 // qualifies, the error lists the columns of the first non-empty row.
 func locateHeader(src source, headerRow int, aliases map[string]string) (*columnMap, error) {
 	var first *columnMap
+	var firstErr error
 	for scanned := 0; headerRow > 0 || scanned < headerScanRows; scanned++ {
 		row, err := src.next()
 		if errors.Is(err, io.EOF) {
@@ -77,23 +78,35 @@ func locateHeader(src source, headerRow int, aliases map[string]string) (*column
 		if headerRow > 0 && row.row < headerRow {
 			continue
 		}
+		if headerRow > 0 && (row.row > headerRow || row.isEmpty()) {
+			// encoding/csv skips blank lines, so an empty header row shows up
+			// as a later row.
+			return nil, fileErrorf(CodeNoHeader, "set header_row to the row that holds the column names",
+				"header row %d is empty", headerRow)
+		}
 		if row.isEmpty() {
-			if headerRow > 0 {
-				return nil, fileErrorf(CodeNoHeader, "set header_row to the row that holds the column names",
-					"header row %d is empty", headerRow)
-			}
 			continue
 		}
 
-		if first == nil {
+		isFirst := first == nil && firstErr == nil
+		if isFirst {
 			if err := checkDelimiter(row); err != nil {
 				return nil, err
 			}
 		}
 		cols, ferr := mapHeader(row.texts(), aliases)
-		if ferr != nil {
+		switch {
+		case ferr != nil && (headerRow > 0 || ferr.Code == CodeInvalidProfile):
 			return nil, ferr
+		case ferr != nil:
+			// A data row below a title row may repeat values; only the first
+			// row's header error is reported.
+			if isFirst {
+				firstErr = ferr
+			}
+			continue
 		}
+
 		missing := cols.missingColumns()
 		if len(missing) == 0 {
 			return cols, nil
@@ -101,16 +114,19 @@ func locateHeader(src source, headerRow int, aliases map[string]string) (*column
 		if headerRow > 0 {
 			return nil, cols.missingColumnsError(missing)
 		}
-		if first == nil {
+		if isFirst {
 			first = cols
 		}
 	}
 
-	if first == nil {
-		return nil, fileErrorf(CodeNoHeader, "check that this is the payout file and that it was saved completely",
-			"the file has no header row: it contains no rows")
+	switch {
+	case firstErr != nil:
+		return nil, firstErr
+	case first != nil:
+		return nil, first.missingColumnsError(first.missingColumns())
 	}
-	return nil, first.missingColumnsError(first.missingColumns())
+	return nil, fileErrorf(CodeNoHeader, "check that this is the payout file and that it was saved completely",
+		"the file has no header row: it contains no rows")
 }
 
 // checkDelimiter rejects a header that parsed as one column but contains

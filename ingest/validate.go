@@ -61,6 +61,11 @@ type rowCheck struct {
 func (r *Reader) validate(row sourceRow) Record {
 	rec := Record{Row: row.row, Line: row.line, Raw: r.rawValues(row)}
 	c := &rowCheck{r: r, row: row, values: make(map[string]string), broken: make(map[string]bool)}
+	if c.checkExtraCells() {
+		// The columns are shifted, so every other check would mislead.
+		rec.Problems = c.problems
+		return rec
+	}
 	c.readCells()
 
 	in := &payrun.Instruction{Row: row.row, Line: row.line}
@@ -97,7 +102,7 @@ func (r *Reader) rawValues(row sourceRow) map[string]string {
 
 // readCells cleans each mapped cell and reports cells that are damaged
 // whatever their column's rule: uncalculated formulas, spreadsheet errors,
-// numbers in identifier columns, decoding damage and extra cells.
+// numbers in identifier columns and decoding damage.
 func (c *rowCheck) readCells() {
 	for col, i := range c.r.cols.index {
 		if i >= len(c.row.cells) {
@@ -105,7 +110,6 @@ func (c *rowCheck) readCells() {
 		}
 		c.readCell(col, c.row.cells[i])
 	}
-	c.checkExtraCells()
 }
 
 func (c *rowCheck) readCell(col string, cl cell) {
@@ -145,7 +149,7 @@ func (c *rowCheck) cellError(col, text, code, message, hint string) {
 
 // checkExtraCells reports non-empty cells beyond the header, which usually
 // mean a value contained an unquoted delimiter and shifted the columns after it.
-func (c *rowCheck) checkExtraCells() {
+func (c *rowCheck) checkExtraCells() bool {
 	width := len(c.r.cols.header)
 	for i := width; i < len(c.row.cells); i++ {
 		if cleanText(c.row.cells[i].text) == "" {
@@ -159,8 +163,9 @@ func (c *rowCheck) checkExtraCells() {
 			Hint: "enclose values that contain the delimiter in double quotes and re-export",
 		})
 		c.failed = true
-		return
+		return true
 	}
+	return false
 }
 
 // value returns the cleaned value of a column, "" when absent or broken.
@@ -306,8 +311,8 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 	scale, _ := payrun.CurrencyScale(code)
 	if places > scale {
 		c.add(colAmount, SeverityError, &finding{CodeAmountTooManyDecimal,
-			fmt.Sprintf("amount has %d decimals but %s has %d; payrun never rounds", places, code, scale),
-			fmt.Sprintf("enter the amount with at most %d decimals", scale)})
+			fmt.Sprintf("amount has %s but %s has %s; payrun never rounds",
+				plural(places, "decimal"), code, plural(scale, "decimal")), decimalsHint(scale)})
 		return
 	}
 	if limit, ok := c.r.rules.maximum[code]; ok && value.GreaterThan(limit) {
@@ -343,4 +348,19 @@ func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 func fractionDigits(d decimal.Decimal) string {
 	_, frac, _ := strings.Cut(d.String(), ".")
 	return frac
+}
+
+// plural formats a count with its noun, such as "1 decimal" or "3 decimals".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func decimalsHint(scale int) string {
+	if scale == 0 {
+		return "enter the amount as a whole number"
+	}
+	return fmt.Sprintf("enter the amount with at most %s", plural(scale, "decimal"))
 }
