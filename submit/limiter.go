@@ -22,7 +22,7 @@ const (
 // without one it grows by increaseStep of the ceiling. The floor keeps a cut
 // rate from reaching zero.
 const (
-	increaseWindow = 10 * time.Second
+	increaseWindow = 5 * time.Second
 	increaseStep   = 0.05
 	floorFraction  = 1.0 / 32
 	minRate        = 1.0
