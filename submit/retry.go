@@ -1,6 +1,10 @@
 package submit
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -167,4 +171,87 @@ func jitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(d)
+}
+
+// readRetryAfter parses the Retry-After header of an error response into the
+// result and its APIError. After a 429 it pauses the shared limiter, which
+// then holds back every worker, before the observer hears of the attempt.
+func (c *Client) readRetryAfter(r request, res *attemptResult, attempt int) {
+	if res.apiErr == nil {
+		return
+	}
+	res.retryAfter = parseRetryAfter(res.header.Get(HeaderRetryAfter), serverNow(res.header))
+	res.apiErr.RetryAfter = res.retryAfter.wait
+	if res.status == http.StatusTooManyRequests {
+		c.pauseAll(r, *res, attempt)
+	}
+}
+
+// nextDelay decides whether a failed attempt is retried and after what wait.
+// After a 429 the request waits only for the limiter, which pauseAll paused.
+func (c *Client) nextDelay(res attemptResult, attempt int) (time.Duration, bool) {
+	if res.apiErr == nil {
+		return c.retry.backoff(attempt), retryableTransportError(res.err)
+	}
+	if !retryableStatus(res.status, res.apiErr.Code) {
+		return 0, false
+	}
+	if res.status == http.StatusTooManyRequests {
+		return 0, true
+	}
+	if ra := res.retryAfter; ra.ok && !ra.past {
+		return min(ra.wait, c.retry.MaxDelay), true
+	}
+	return c.retry.backoff(attempt), true
+}
+
+// retryableTransportError reports whether an attempt that got no usable
+// response is worth repeating: timeouts, resets and EOFs are, while a request
+// the client could not build or a certificate the client does not trust fail
+// the same way every time.
+func retryableTransportError(err error) bool {
+	if errors.Is(err, ErrInvalidRequest) {
+		return false
+	}
+	var unknownAuthority x509.UnknownAuthorityError
+	var invalidCert x509.CertificateInvalidError
+	var hostname x509.HostnameError
+	var tlsCert *tls.CertificateVerificationError
+	return !errors.As(err, &unknownAuthority) && !errors.As(err, &invalidCert) &&
+		!errors.As(err, &hostname) && !errors.As(err, &tlsCert)
+}
+
+// pauseAll pauses the limiter after a 429. The pause lasts until Retry-After
+// plus up to a tenth more (at most 500 ms) of jitter, so workers do not all
+// return at once. A past date gives a short jittered pause, and a missing or
+// unparseable header an ordinary backoff.
+func (c *Client) pauseAll(r request, res attemptResult, attempt int) {
+	ra := res.retryAfter
+	var wait time.Duration
+	switch {
+	case ra.past:
+		wait = jitter(pastRetryAfterWait)
+	case ra.ok:
+		wait = ra.wait + jitter(min(ra.wait/10, 500*time.Millisecond))
+	default:
+		wait = c.retry.backoff(attempt)
+	}
+	until := time.Now().Add(wait)
+	c.limiter.Pause(until)
+
+	c.logs.log(c.logger, slog.LevelInfo, "rate limited: pausing all requests",
+		"method", r.method, "path", r.path, "request_id", res.header.Get(HeaderRequestID),
+		"retry_after", res.header.Get(HeaderRetryAfter), "pause", wait.Round(time.Millisecond),
+		"rate_per_minute", int(c.limiter.Rate()))
+}
+
+func (c *Client) logRetry(r request, sentID string, attempt int, res attemptResult, delay time.Duration) {
+	code := ""
+	if res.apiErr != nil {
+		code = res.apiErr.Code
+	}
+	c.logs.log(c.logger, slog.LevelInfo, "retrying request",
+		"method", r.method, "path", r.path, "idempotency_key", r.key, "request_id", sentID,
+		"attempt", attempt, "status", res.status, "code", code,
+		"delay", delay.Round(time.Millisecond), "error", res.err)
 }
