@@ -18,9 +18,11 @@ const (
 	DefaultHeadroom      = 0.95
 )
 
-// AIMD tuning: after a 429 the rate halves; after every increaseWindow
+// AIMD tuning: after a 429 the rate halves, and after every increaseWindow
 // without one it grows by increaseStep of the ceiling. The floor keeps a cut
 // rate from reaching zero.
+// NOTE: these values are estimates, tried only against payrun's sandbox with
+// injected 429 bursts, not against Anton's production limiter.
 const (
 	increaseWindow = 5 * time.Second
 	increaseStep   = 0.05
