@@ -6,6 +6,8 @@ import "github.com/spf13/cobra"
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.runCmd(),
+		a.retryCmd(),
+		a.releaseCmd(),
 		a.validateCmd(),
 		a.statusCmd(),
 		a.reportCmd(),

@@ -41,6 +41,9 @@ type runOptions struct {
 	adoptWindow     time.Duration
 	expectRows      int
 	expectTotals    []string
+
+	// only narrows the rows that retry submits.
+	only state.RowFilter
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -104,6 +107,10 @@ type runner struct {
 	files       []*fileOutcome
 	metrics     *runMetrics
 	lowBalances []string
+
+	// only and onlyStates narrow the rows submitted, for retry and release.
+	only       state.RowFilter
+	onlyStates []state.State
 
 	seenMu sync.Mutex
 	seen   map[string]bool

@@ -29,7 +29,7 @@ func (r *runner) submit(ctx context.Context) error {
 	var work []*state.File
 	total := 0
 	for _, f := range files {
-		if f.Status != state.FileActive {
+		if f.Status != state.FileActive || (r.only.FileID != "" && f.ID != r.only.FileID) {
 			continue
 		}
 		counts, err := r.ledger.StateCounts(ctx, f.ID)
@@ -78,7 +78,12 @@ func (r *runner) submitFiles(ctx context.Context, files []*state.File, total int
 // created need their raw data, which the ledger does not keep, so the source
 // file is read again (verified by its SHA-256) for them.
 func (r *runner) feed(ctx context.Context, f *state.File, jobs chan<- submit.Job) error {
-	rows, err := r.ledger.Rows(ctx, state.RowFilter{FileID: f.ID, States: sendable})
+	filter := r.only
+	filter.FileID, filter.States = f.ID, sendable
+	if len(r.onlyStates) > 0 {
+		filter.States = r.onlyStates
+	}
+	rows, err := r.ledger.Rows(ctx, filter)
 	if err != nil {
 		return err
 	}

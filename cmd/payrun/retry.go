@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/payrun/payrun/state"
+	"github.com/payrun/payrun/submit"
+)
+
+func (a *app) retryCmd() *cobra.Command {
+	o := &runOptions{}
+	var fileID, runID, reference string
+	cmd := &cobra.Command{
+		Use:   "retry",
+		Short: "Resubmit retryable rows with their original keys and bodies",
+		Long: `Retry resubmits rows whose outcome is unknown (retryable, or submitting after a
+crash), with the idempotency key and the exact request body of their first
+attempt, so Anton replays a payout that already exists instead of paying again.
+
+With --reference, a rejected row of that reference is sent again under a new key
+(Anton created no payout for it). Exit codes are those of payrun run.`,
+		Example: `  payrun retry --sandbox
+  payrun retry --file 3f2a9c1b7d4e
+  payrun retry --reference INV-2026-0042`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.only = state.RowFilter{FileID: fileID, RunID: runID, Reference: reference}
+			return a.resubmit(cmd.Context(), o, cmd, "retry")
+		},
+	}
+	o.api.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.ledger, "ledger", "", "ledger file (default $PAYRUN_LEDGER, else payrun.db; payrun-sandbox.db with --sandbox)")
+	f.StringVar(&o.configPath, "config", "", "config file (default $PAYRUN_CONFIG, else payrun.toml if present)")
+	f.StringVar(&o.reports, "reports", "payrun-reports", "directory (or s3:// URL) that receives the reports")
+	f.StringVar(&o.formats, "report-format", "csv,json,xlsx", "report formats, comma-separated: csv, json, xlsx")
+	f.StringVar(&o.metrics, "metrics-file", "", "write Prometheus text-format metrics to this file at the end")
+	f.StringVar(&fileID, "file", "", "only rows of this file id")
+	f.StringVar(&runID, "run", "", "only rows last sent by this run id")
+	f.StringVar(&reference, "reference", "", "only the row of this reference; a rejected row is sent again under a new key")
+	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details")
+	return cmd
+}
+
+// resubmit runs retry or release: lock, recover, submit the selected rows,
+// report. It shares every step after ingest with payrun run.
+func (a *app) resubmit(ctx context.Context, o *runOptions, cmd *cobra.Command, command string) error {
+	cfg, err := loadConfig(o.configPath)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if err := o.applyConfig(cfg, cmd.Flags()); err != nil {
+		return withCode(exitUsage, err)
+	}
+	path := ledgerPath(firstNonEmpty(o.ledger, cfg.Run.Ledger), o.api.sandbox)
+	lock, err := state.AcquireRunLock(path)
+	if err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			return withCode(exitLocked, err)
+		}
+		return withCode(exitUsage, err)
+	}
+	defer lock.Release()
+	lo := ledgerOptions{path: path}
+	led, err := lo.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer led.Close()
+
+	r := &runner{a: a, o: o, cfg: cfg, runID: ulid.Make().String(), started: time.Now().UTC(),
+		user: currentUser(), metrics: newRunMetrics(), ledger: led, only: o.only}
+	if command == "retry" {
+		r.onlyStates = []state.State{state.Retryable, state.Submitting}
+	}
+	if err := r.setup(ctx); err != nil {
+		return err
+	}
+	defer r.api.Close()
+	if err := led.StartRun(ctx, r.runID, command); err != nil {
+		return err
+	}
+	stepErr := r.resubmitSteps(ctx, command)
+	return r.finish(ctx, stepErr)
+}
+
+func (r *runner) resubmitSteps(ctx context.Context, command string) error {
+	if err := sizeRateLimit(ctx, r.api, &r.o.api, r.a.logger); err != nil {
+		return r.apiStop("read the merchant", err)
+	}
+	if err := r.recover(ctx); err != nil {
+		return err
+	}
+	if command == "retry" && r.only.Reference != "" {
+		if err := r.reopenRejected(ctx, r.only.Reference); err != nil {
+			return err
+		}
+	}
+	return r.submit(ctx)
+}
+
+// reopenRejected moves the rejected row of a reference back to pending under
+// the next key attempt, when the reference has no sendable row.
+func (r *runner) reopenRejected(ctx context.Context, reference string) error {
+	rows, err := r.ledger.Rows(ctx, state.RowFilter{Reference: reference})
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return usageError("reference %s is not in the ledger %s", reference, r.ledger.Path())
+	}
+	var rejected *state.Row
+	for _, row := range rows {
+		if row.State.Unfinished() || row.State == state.Submitted {
+			return nil
+		}
+		if row.State == state.Rejected {
+			rejected = row
+		}
+	}
+	if rejected == nil {
+		return nil
+	}
+	attempt := rejected.KeyAttempt + 1
+	key := rekey(rejected, attempt)
+	if err := r.ledger.ResendRejected(ctx, rejected.ID, key, attempt); err != nil {
+		return err
+	}
+	r.onlyStates = append(r.onlyStates, state.Pending)
+	r.a.logger.Info("rejected row reopened", "row_id", rejected.ID, "reference", reference, "key_attempt", attempt)
+	fmt.Fprintf(r.a.stdout, "reference %s: rejected row %d of file %s is sent again (key attempt %d)\n",
+		reference, rejected.RowNum, rejected.FileID, attempt)
+	return nil
+}
+
+// rekey derives the key of a later attempt of a rejected row. The ledger
+// stores the content hash, which is the attempt-0 key of the same material,
+// so the new key is derived from it and the attempt number.
+func rekey(row *state.Row, attempt int) string {
+	return submit.PayoutKey(submit.KeyInput{Namespace: "resend", Reference: row.ContentHash}, attempt)
+}
