@@ -159,19 +159,26 @@ func separatorFinding(text string, nf numberFormat, hint string) *finding {
 	if nf.decimal == ',' {
 		other = '.'
 	}
-	if strings.ContainsRune(text, other) && !nf.isGrouping(other) {
-		before, after, _ := strings.Cut(text, string(other))
-		if len(after) == 3 && allDigits(strings.ReplaceAll(after, string(nf.decimal), "")) ||
-			strings.ContainsRune(after, nf.decimal) {
-			return &finding{CodeAmountGrouping, fmt.Sprintf(
-				"amount contains %q, which the source's number format does not declare as a thousands separator", other), hint}
-		}
-		if allDigits(before) && allDigits(after) {
-			return &finding{CodeAmountDecimalSep, fmt.Sprintf(
-				"amount uses %q as decimal separator, but the source's number format declares %q", other, nf.decimal), hint}
-		}
+	if !strings.ContainsRune(text, other) || nf.isGrouping(other) {
+		return &finding{CodeAmountInvalid, "amount is not a number in the source's number format", hint}
 	}
-	return &finding{CodeAmountInvalid, "amount is not a number in the source's number format", hint}
+
+	grouping := &finding{CodeAmountGrouping, fmt.Sprintf(
+		"amount contains %q, which the source's number format does not declare as a thousands separator", other), hint}
+	if strings.ContainsRune(text, nf.decimal) || strings.Count(text, string(other)) > 1 {
+		return grouping
+	}
+	before, after, _ := strings.Cut(text, string(other))
+	switch {
+	case !allDigits(before) || !allDigits(after):
+		return &finding{CodeAmountInvalid, "amount is not a number in the source's number format", hint}
+	case len(after) == 3:
+		// "1,234" is a thousands separator in one locale and a decimal comma
+		// in another; payrun does not guess.
+		return grouping
+	}
+	return &finding{CodeAmountDecimalSep, fmt.Sprintf(
+		"amount uses %q as decimal separator, but the source's number format declares %q", other, nf.decimal), hint}
 }
 
 // amountValue builds the decimal from its digit strings and checks its size.
