@@ -11,6 +11,6 @@ func (a *app) commands() []*cobra.Command {
 		a.validateCmd(),
 		a.statusCmd(),
 		a.reportCmd(),
-		// a.sandboxCmd() is registered once cmd/payrun/sandbox.go exists.
+		a.sandboxCmd(),
 	}
 }
