@@ -133,6 +133,7 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.state.ClockOffset += d
+	s.pruneIdempotency()
 	s.markDirty()
 	s.mu.Unlock()
 	s.sched.runDue()

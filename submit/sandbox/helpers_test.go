@@ -18,7 +18,7 @@ import (
 
 // env is a sandbox listening on loopback with one merchant key.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	key string
 }
@@ -117,7 +117,7 @@ func (e *env) post(path string, body any) *result {
 	return e.call(http.MethodPost, path, body, submit.HeaderIdempotencyKey, newKey())
 }
 
-func (r *result) decode(t *testing.T, v any) {
+func (r *result) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -125,7 +125,7 @@ func (r *result) decode(t *testing.T, v any) {
 }
 
 // apiError decodes the error envelope.
-func (r *result) apiError(t *testing.T) submit.ErrorBody {
+func (r *result) apiError(t testing.TB) submit.ErrorBody {
 	t.Helper()
 	var env submit.ErrorEnvelope
 	r.decode(t, &env)
@@ -137,7 +137,7 @@ func (r *result) apiError(t *testing.T) submit.ErrorBody {
 
 // expect fails unless the answer has status and, when code is not "-", that
 // error code.
-func (r *result) expect(t *testing.T, status int, code string) {
+func (r *result) expect(t testing.TB, status int, code string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
@@ -151,7 +151,7 @@ func (r *result) expect(t *testing.T, status int, code string) {
 }
 
 // fixture reads a JSON request body from testdata as a generic map.
-func fixture(t *testing.T, name string) map[string]any {
+func fixture(t testing.TB, name string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {

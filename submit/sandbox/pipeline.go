@@ -255,9 +255,7 @@ func dropConnection(w http.ResponseWriter) {
 
 // send writes a reply with the rate-limit headers and counts it.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, rep *reply, limits http.Header, m *merchant, started time.Time) {
-	for name, values := range limits {
-		w.Header()[name] = values
-	}
+	copyHeaders(w.Header(), limits)
 	writeReply(w, rep)
 	s.count(rep.status)
 

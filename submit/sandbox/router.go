@@ -190,15 +190,18 @@ func (s *Server) routes() http.Handler {
 		// Date follows the sandbox clock, so clients that age idempotency keys
 		// by the server's Date see a clock advance.
 		s.mu.Lock()
-		w.Header().Set("Date", s.now().Format(http.TimeFormat))
+		now := s.now()
 		s.mu.Unlock()
+		w.Header().Set("Date", now.Format(http.TimeFormat))
 
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1":
 			s.serveAPI(w, r, api)
 		case strings.HasPrefix(r.URL.Path, "/_sandbox/"):
+			copyHeaders(w.Header(), s.idleLimitHeaders(now))
 			admin.ServeHTTP(w, r)
 		default:
+			copyHeaders(w.Header(), s.idleLimitHeaders(now))
 			writeReply(w, notFound(submit.CodeNotFound, "no such endpoint: "+r.URL.Path+"; the sandbox serves /v1/* and /_sandbox/*"))
 		}
 	})
@@ -216,6 +219,12 @@ func writeReply(w http.ResponseWriter, rep *reply) {
 	}
 	w.WriteHeader(rep.status)
 	w.Write(rep.body)
+}
+
+func copyHeaders(dst, src http.Header) {
+	for name, values := range src {
+		dst[name] = values
+	}
 }
 
 func randomHex(n int) string {

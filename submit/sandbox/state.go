@@ -132,20 +132,23 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
-// saveLoop writes the state file shortly after changes until Close.
+// saveLoop writes the state file shortly after changes until Close. It waits
+// at least four times as long as the last save took, so encoding a large state
+// under s.mu never takes more than a fifth of the time.
 func (s *Server) saveLoop() {
 	defer s.done.Done()
 	if s.opts.StateFile == "" {
 		<-s.stop
 		return
 	}
-	ticker := time.NewTicker(saveInterval)
-	defer ticker.Stop()
+	wait := saveInterval
 	for {
+		timer := time.NewTimer(wait)
 		select {
 		case <-s.stop:
+			timer.Stop()
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		}
 		s.mu.Lock()
 		dirty := s.dirty
@@ -153,8 +156,11 @@ func (s *Server) saveLoop() {
 		if !dirty {
 			continue
 		}
+
+		started := time.Now()
 		if err := s.save(); err != nil {
 			s.logger.Error("sandbox state save failed", "path", s.opts.StateFile, "error", err)
 		}
+		wait = max(saveInterval, 4*time.Since(started))
 	}
 }
