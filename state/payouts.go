@@ -32,48 +32,55 @@ type StatusUpdate struct {
 func (l *Ledger) UpdatePayoutStatus(ctx context.Context, u StatusUpdate) (bool, error) {
 	changed := false
 	err := l.tx(ctx, func(tx *sql.Tx) error {
-		var current string
-		err := tx.QueryRowContext(ctx, `SELECT status FROM payouts WHERE id = ?`, u.PayoutID).Scan(&current)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read payout %s: %w", u.PayoutID, err)
-		}
-		now := l.stamp()
-		// Fees and amounts may arrive with any event; keep the latest non-empty ones.
-		_, err = tx.ExecContext(ctx, `UPDATE payouts SET
-			fee = CASE WHEN ? != '' THEN ? ELSE fee END,
-			fee_currency = CASE WHEN ? != '' THEN ? ELSE fee_currency END,
-			total_debited = CASE WHEN ? != '' THEN ? ELSE total_debited END,
-			source_amount = CASE WHEN ? != '' THEN ? ELSE source_amount END,
-			updated_at = ? WHERE id = ?`,
-			u.Fee, u.Fee, u.FeeCurrency, u.FeeCurrency, u.TotalDebited, u.TotalDebited,
-			u.SourceAmount, u.SourceAmount, now, u.PayoutID)
-		if err != nil {
-			return fmt.Errorf("update payout %s: %w", u.PayoutID, err)
-		}
-		if !payrun.CanMoveStatus(current, u.Status) {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE payouts SET status = ?, failure_code = ?, failure_message = ?,
-			anton_updated_at = ?, completed_at = CASE WHEN ? != '' THEN ? ELSE completed_at END,
-			failed_at = CASE WHEN ? != '' THEN ? ELSE failed_at END, status_source = ?
-			WHERE id = ?`,
-			u.Status, u.FailureCode, u.FailureMessage, u.AntonUpdatedAt, u.CompletedAt, u.CompletedAt,
-			u.FailedAt, u.FailedAt, u.Source, u.PayoutID)
-		if err != nil {
-			return fmt.Errorf("update status of payout %s: %w", u.PayoutID, err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE rows SET anton_status = ?, updated_at = ?
-			WHERE payout_id = ? AND state IN (?, ?)`, u.Status, now, u.PayoutID, Submitted, Duplicate)
-		if err != nil {
-			return fmt.Errorf("update rows of payout %s: %w", u.PayoutID, err)
-		}
-		changed = true
-		return nil
+		var err error
+		_, changed, err = l.updatePayoutStatusTx(ctx, tx, u)
+		return err
 	})
 	return changed, err
+}
+
+// updatePayoutStatusTx is UpdatePayoutStatus inside the caller's transaction.
+// It returns whether the payout is recorded and whether its status changed.
+func (l *Ledger) updatePayoutStatusTx(ctx context.Context, tx *sql.Tx, u StatusUpdate) (found, changed bool, err error) {
+	var current string
+	err = tx.QueryRowContext(ctx, `SELECT status FROM payouts WHERE id = ?`, u.PayoutID).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("read payout %s: %w", u.PayoutID, err)
+	}
+	now := l.stamp()
+	// Fees and amounts may arrive with any event; keep the latest non-empty ones.
+	_, err = tx.ExecContext(ctx, `UPDATE payouts SET
+		fee = CASE WHEN ? != '' THEN ? ELSE fee END,
+		fee_currency = CASE WHEN ? != '' THEN ? ELSE fee_currency END,
+		total_debited = CASE WHEN ? != '' THEN ? ELSE total_debited END,
+		source_amount = CASE WHEN ? != '' THEN ? ELSE source_amount END,
+		updated_at = ? WHERE id = ?`,
+		u.Fee, u.Fee, u.FeeCurrency, u.FeeCurrency, u.TotalDebited, u.TotalDebited,
+		u.SourceAmount, u.SourceAmount, now, u.PayoutID)
+	if err != nil {
+		return true, false, fmt.Errorf("update payout %s: %w", u.PayoutID, err)
+	}
+	if !payrun.CanMoveStatus(current, u.Status) {
+		return true, false, nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE payouts SET status = ?, failure_code = ?, failure_message = ?,
+		anton_updated_at = ?, completed_at = CASE WHEN ? != '' THEN ? ELSE completed_at END,
+		failed_at = CASE WHEN ? != '' THEN ? ELSE failed_at END, status_source = ?
+		WHERE id = ?`,
+		u.Status, u.FailureCode, u.FailureMessage, u.AntonUpdatedAt, u.CompletedAt, u.CompletedAt,
+		u.FailedAt, u.FailedAt, u.Source, u.PayoutID)
+	if err != nil {
+		return true, false, fmt.Errorf("update status of payout %s: %w", u.PayoutID, err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE rows SET anton_status = ?, updated_at = ?
+		WHERE payout_id = ? AND state IN (?, ?)`, u.Status, now, u.PayoutID, Submitted, Duplicate)
+	if err != nil {
+		return true, false, fmt.Errorf("update rows of payout %s: %w", u.PayoutID, err)
+	}
+	return true, true, nil
 }
 
 // PayoutsNotTerminal returns the ids of recorded payouts whose status is not
