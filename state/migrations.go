@@ -159,4 +159,21 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 ) STRICT;
 `},
+	// create_moves journals inbox moves made by copy and delete (S3), so the next
+	// run can finish a move that a crash interrupted.
+	{"create_moves", `
+CREATE TABLE moves (
+	id         INTEGER PRIMARY KEY,
+	file_id    TEXT NOT NULL REFERENCES files(id),
+	source     TEXT NOT NULL,
+	dest       TEXT NOT NULL,
+	etag       TEXT NOT NULL DEFAULT '',
+	state      TEXT NOT NULL,
+	error      TEXT NOT NULL DEFAULT '',
+	run_id     TEXT NOT NULL DEFAULT '',
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX moves_pending ON moves (id) WHERE state = 'pending';
+`},
 }
