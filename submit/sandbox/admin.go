@@ -11,7 +11,7 @@ import (
 	"github.com/payrun/payrun/submit"
 )
 
-// Stats is what GET /_sandbox/stats returns. Payout, beneficiary and
+// Stats is the body of GET /_sandbox/stats. Payout, beneficiary and
 // instrument counts cover the whole state, including a loaded state file;
 // request counts cover /v1/* requests since the server started.
 type Stats struct {
@@ -19,14 +19,14 @@ type Stats struct {
 	BeneficiariesCreated int `json:"beneficiaries_created"`
 	InstrumentsCreated   int `json:"instruments_created"`
 	// DuplicateReferences lists, sorted, the references that one merchant
-	// used for more than one payout. A client that pays at most once keeps
-	// it empty.
+	// used for more than one payout. It stays empty as long as every
+	// reference is paid at most once.
 	DuplicateReferences []string                  `json:"duplicate_references"`
 	Requests            RequestStats              `json:"requests"`
 	PayoutsByReference  map[string]ReferenceStats `json:"payouts_by_reference"`
 }
 
-// RequestStats counts answered /v1/* requests by HTTP status. A dropped
+// RequestStats counts the responses to /v1/* requests by HTTP status. A dropped
 // connection counts under the status the handler produced.
 type RequestStats struct {
 	Total    int            `json:"total"`

@@ -95,7 +95,6 @@ func (s *Server) createBeneficiary(c *call) *reply {
 	rec := &beneficiaryRecord{Beneficiary: b, Request: json.RawMessage(c.body), Fingerprint: fingerprint}
 	m.Beneficiaries = append(m.Beneficiaries, rec)
 	m.byID[b.ID] = rec
-	m.beneficiaryAt[b.ID] = len(m.Beneficiaries) - 1
 	m.fingerprints[fingerprint] = b.ID
 	s.markDirty()
 

@@ -46,7 +46,7 @@ func startSandbox(t *testing.T, opts Options) *env {
 	return &env{t: t, srv: srv, key: NewTestKey()}
 }
 
-// result is one HTTP answer.
+// result is one HTTP response.
 type result struct {
 	status int
 	header http.Header
@@ -135,7 +135,7 @@ func (r *result) apiError(t testing.TB) submit.ErrorBody {
 	return env.Error
 }
 
-// expect fails unless the answer has status and, when code is not "-", that
+// expect fails unless the response has status and, when code is not "-", that
 // error code.
 func (r *result) expect(t testing.TB, status int, code string) {
 	t.Helper()
@@ -230,7 +230,7 @@ func sepaPayout(ben, ins, amount, reference string) map[string]any {
 	}
 }
 
-// createPayout posts a payout and decodes the 201 answer.
+// createPayout posts a payout and decodes the 201 response.
 func (e *env) createPayout(body map[string]any) submit.Payout {
 	e.t.Helper()
 	res := e.post("/v1/payouts", body)

@@ -23,7 +23,7 @@ type instrumentBody struct {
 }
 
 // instrumentMethods are all of Anton's instrument methods. The sandbox
-// creates the first four and answers method_not_supported for the rest.
+// creates the first four and rejects the rest with method_not_supported.
 var instrumentMethods = []string{
 	"iban", "uk_bank", "us_bank", "swift",
 	"ca_bank", "au_bank", "nz_bank", "jp_bank", "in_bank", "za_bank", "ng_bank", "ph_bank", "cl_bank",
@@ -296,7 +296,8 @@ func (s *Server) listInstruments(c *call) *reply {
 	return jsonReply(http.StatusOK, out)
 }
 
-// flatInstrumentsGone answers the removed POST /v1/instruments as Anton does.
+// flatInstrumentsGone responds to the removed POST /v1/instruments with 410, as
+// Anton does.
 func (s *Server) flatInstrumentsGone(c *call) *reply {
 	return errorReply(http.StatusGone, "",
 		"POST /v1/instruments was removed: use POST /v1/beneficiaries/{id}/instruments")

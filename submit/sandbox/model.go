@@ -27,16 +27,16 @@ type merchant struct {
 	Revoked   bool      `json:"revoked,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
-	Balances      map[string]*balance            `json:"balances"`
-	Beneficiaries []*beneficiaryRecord           `json:"beneficiaries"`
-	Instruments   []*instrumentRecord            `json:"instruments"`
-	Payouts       []*payoutRecord                `json:"payouts"`
-	Webhooks      []*webhookRecord               `json:"webhooks"`
-	Idempotency   map[string]*idempotencyRecord  `json:"idempotency"`
+	Balances      map[string]*balance           `json:"balances"`
+	Beneficiaries []*beneficiaryRecord          `json:"beneficiaries"`
+	Instruments   []*instrumentRecord           `json:"instruments"`
+	Payouts       []*payoutRecord               `json:"payouts"`
+	Webhooks      []*webhookRecord              `json:"webhooks"`
+	Idempotency   map[string]*idempotencyRecord `json:"idempotency"`
+
+	// The fields below are not saved: buildIndexes rebuilds them.
 	references    map[string]int                 // payouts per reference
 	byID          map[string]any                 // beneficiaries, instruments, payouts and webhooks by id
-	payoutIndex   map[string]int                 // payout id to its position in Payouts
-	beneficiaryAt map[string]int                 // beneficiary id to its position in Beneficiaries
 	instrumentsOf map[string][]*instrumentRecord // beneficiary id to its instruments, in creation order
 	fingerprints  map[string]string              // content fingerprint to beneficiary or instrument id
 	window        *slidingWindow                 // global rate-limit window
@@ -142,8 +142,6 @@ func newMerchant(id string, now time.Time, start []startingBalance) *merchant {
 // buildIndexes rebuilds the lookup maps, after creation or loading.
 func (m *merchant) buildIndexes() {
 	m.byID = map[string]any{}
-	m.payoutIndex = map[string]int{}
-	m.beneficiaryAt = map[string]int{}
 	m.instrumentsOf = map[string][]*instrumentRecord{}
 	m.fingerprints = map[string]string{}
 	m.references = map[string]int{}
@@ -156,17 +154,15 @@ func (m *merchant) buildIndexes() {
 		m.Balances = map[string]*balance{}
 	}
 
-	for i, b := range m.Beneficiaries {
+	for _, b := range m.Beneficiaries {
 		m.byID[b.Beneficiary.ID] = b
-		m.beneficiaryAt[b.Beneficiary.ID] = i
 		m.fingerprints[b.Fingerprint] = b.Beneficiary.ID
 	}
 	for _, in := range m.Instruments {
 		m.addInstrumentIndex(in)
 	}
-	for i, p := range m.Payouts {
+	for _, p := range m.Payouts {
 		m.byID[p.Payout.ID] = p
-		m.payoutIndex[p.Payout.ID] = i
 		m.references[p.Payout.Reference]++
 	}
 	for _, w := range m.Webhooks {

@@ -21,7 +21,7 @@ const DefaultAddr = "127.0.0.1:0"
 // DefaultRateLimit is Anton's base limit in requests per minute per merchant.
 const DefaultRateLimit = 1000
 
-// DefaultSlowDelay is the delay of a slow answer when Faults.SlowRate is set
+// DefaultSlowDelay is the delay of a slow response when Faults.SlowRate is set
 // and Faults.SlowDelay is zero.
 const DefaultSlowDelay = 2 * time.Second
 
@@ -125,18 +125,18 @@ type Faults struct {
 	// Latency delays every routed request by a fixed duration or one drawn
 	// uniformly from a range, while its idempotency key is in flight.
 	Latency Range
-	// ErrorRate answers 500 internal_error before doing anything.
+	// ErrorRate responds 500 internal_error before doing anything.
 	ErrorRate float64
 	// DropAfterRate does the work of a POST and then closes the connection
-	// without an answer.
+	// without a response.
 	DropAfterRate float64
-	// SlowRate does the work and sends the answer only after SlowDelay.
+	// SlowRate does the work and sends the response only after SlowDelay.
 	SlowRate float64
-	// SlowDelay is the delay of a slow answer; default 2s.
+	// SlowDelay is the delay of a slow response; default 2s.
 	SlowDelay time.Duration
-	// ThrottleRate starts a one-second burst of 429 answers for the merchant.
+	// ThrottleRate starts a one-second burst of 429 responses for the merchant.
 	ThrottleRate float64
-	// IdempotencyUnavailableRate answers 503 idempotency_unavailable to
+	// IdempotencyUnavailableRate responds 503 idempotency_unavailable to
 	// requests that carry or need an Idempotency-Key.
 	IdempotencyUnavailableRate float64
 	// RetryAfterHTTPDate sends Retry-After as an HTTP date, rotating through
@@ -240,7 +240,7 @@ func (f Faults) Validate() error {
 	return nil
 }
 
-// withDefaults fills the delay of slow answers.
+// withDefaults fills the delay of slow responses.
 func (f Faults) withDefaults() Faults {
 	if f.SlowRate > 0 && f.SlowDelay == 0 {
 		f.SlowDelay = DefaultSlowDelay

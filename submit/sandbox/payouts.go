@@ -263,7 +263,6 @@ func (s *Server) recordPayout(c *call, b *payoutBody, p *pricedPayout, bal *bala
 	rec.Events = append(rec.Events, s.newPayoutEvent(m, rec, "", submit.StatusPendingScreening, "merchant", c.now, nil))
 	m.Payouts = append(m.Payouts, rec)
 	m.byID[p.ID] = rec
-	m.payoutIndex[p.ID] = len(m.Payouts) - 1
 	m.references[p.Reference]++
 	if m.references[p.Reference] > 1 {
 		s.logger.Warn("sandbox duplicate payout reference", "merchant_id", m.ID, "reference", p.Reference,

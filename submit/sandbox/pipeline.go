@@ -85,7 +85,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, api *router) {
 }
 
 // admit authenticates the request and applies the rate limits and the faults
-// that answer before any work. A nil reply lets the request through.
+// that respond before any work. A nil reply lets the request through.
 func (s *Server) admit(r *http.Request, rt *route) (*reply, *merchant, http.Header) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,7 +138,7 @@ func parseAuthorization(header string) (string, *reply) {
 	return key, nil
 }
 
-// unroutable answers a /v1 path the sandbox does not serve.
+// unroutable responds to a /v1 path the sandbox does not serve.
 func unroutable(r *http.Request, allowed []string) *reply {
 	if len(allowed) > 0 {
 		rep := errorReply(http.StatusMethodNotAllowed, "",
@@ -197,7 +197,7 @@ func (s *Server) reserveIdempotency(r *http.Request, rt *route, m *merchant, bod
 	return "", replay
 }
 
-// storeIdempotency keeps a 2xx or 4xx answer for replays and forgets the key
+// storeIdempotency keeps a 2xx or 4xx response for replays and forgets the key
 // after a 5xx, so a retry runs again. The caller holds s.mu.
 func (s *Server) storeIdempotency(m *merchant, scope string, rep *reply) {
 	rec := m.Idempotency[scope]
@@ -240,7 +240,7 @@ func sleepContext(r *http.Request, d time.Duration) {
 	}
 }
 
-// dropConnection closes the connection without an answer.
+// dropConnection closes the connection without a response.
 func dropConnection(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {

@@ -17,7 +17,7 @@ const fxRateLimit = 30
 // rateWindow is the length of Anton's rolling rate-limit window.
 const rateWindow = time.Minute
 
-// throttleBurst is how long a ThrottleRate burst answers 429.
+// throttleBurst is how long a ThrottleRate burst responds 429.
 const throttleBurst = time.Second
 
 // slidingWindow holds the times of the requests of the last minute, oldest

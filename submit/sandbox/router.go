@@ -12,7 +12,7 @@ import (
 	"github.com/payrun/payrun/submit"
 )
 
-// reply is a buffered answer. Handlers build one, so the pipeline can store it
+// reply is a buffered response. Handlers build one, so the pipeline can store it
 // for idempotent replays, delay it or drop it.
 type reply struct {
 	status      int
@@ -21,7 +21,7 @@ type reply struct {
 	header      http.Header
 }
 
-// jsonReply encodes v as the body of an answer with status.
+// jsonReply encodes v as the body of a response with status.
 func jsonReply(status int, v any) *reply {
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -31,7 +31,7 @@ func jsonReply(status int, v any) *reply {
 }
 
 // errorReply builds Anton's error envelope. An empty code leaves it out, as
-// Anton does for generic 400 answers.
+// Anton does for generic 400 responses.
 func errorReply(status int, code, message string) *reply {
 	return jsonReply(status, submit.ErrorEnvelope{Error: submit.ErrorBody{Message: message, Code: code}})
 }
@@ -56,7 +56,7 @@ func notFound(code, message string) *reply {
 	return errorReply(http.StatusNotFound, code, message)
 }
 
-// idempotency says whether a route takes an Idempotency-Key.
+// idempotency is whether a route takes an Idempotency-Key.
 type idempotency int
 
 const (
@@ -207,7 +207,7 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
-// writeReply sends a buffered answer.
+// writeReply sends a buffered response.
 func writeReply(w http.ResponseWriter, rep *reply) {
 	for name, values := range rep.header {
 		for _, v := range values {

@@ -44,7 +44,7 @@ type Server struct {
 	closed   bool
 }
 
-// requestStats counts answered /v1/* requests since the server started.
+// requestStats counts the responses to /v1/* requests since the server started.
 type requestStats struct {
 	total    int
 	byStatus map[int]int

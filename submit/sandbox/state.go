@@ -84,7 +84,7 @@ func (s *Server) save() error {
 	return nil
 }
 
-// pruneIdempotency forgets keys older than 24 hours on the sandbox clock.
+// pruneIdempotency deletes keys older than 24 hours on the sandbox clock.
 // The caller holds s.mu.
 func (s *Server) pruneIdempotency() {
 	cut := s.now().Add(-idempotencyRetention)

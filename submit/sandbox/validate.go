@@ -40,7 +40,7 @@ var (
 )
 
 // decodeStrict decodes a JSON object and rejects unknown fields, trailing
-// data and an empty body, with a 400 that has no code, as Anton answers.
+// data and an empty body, with a 400 that has no code, as Anton responds.
 func decodeStrict(body []byte, v any) *reply {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("request body is empty: send a JSON object")
@@ -94,7 +94,7 @@ func (f *fieldErrors) add(field, format string, args ...any) {
 
 func (f *fieldErrors) empty() bool { return len(f.list) == 0 }
 
-// reply returns the 422 answer, or nil when no rule failed.
+// reply returns the 422 response, or nil when no rule failed.
 func (f *fieldErrors) reply() *reply {
 	if f.empty() {
 		return nil

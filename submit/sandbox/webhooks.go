@@ -165,7 +165,7 @@ func (s *Server) getWebhook(c *call) *reply {
 	return jsonReply(http.StatusOK, w.Subscription)
 }
 
-// deleteWebhook removes a subscription softly; like Anton it answers 204 even
+// deleteWebhook marks a subscription deleted. Like Anton it responds 204 even
 // when the subscription is already gone.
 func (s *Server) deleteWebhook(c *call) *reply {
 	if w := c.merchant.webhook(c.params["id"]); w != nil {

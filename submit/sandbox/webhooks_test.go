@@ -16,7 +16,7 @@ import (
 )
 
 // receiver is a loopback webhook endpoint that records every delivery and
-// answers with the status that respond chooses.
+// responds with the status that respond chooses.
 type receiver struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
