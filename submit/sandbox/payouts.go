@@ -368,17 +368,20 @@ var allStatuses = []string{
 func parsePayoutFilter(c *call) (payoutFilter, *reply) {
 	q := c.query
 	f := payoutFilter{
-		statuses:      q["status"],
 		beneficiaryID: q.Get("beneficiary_id"),
 		instrumentID:  q.Get("instrument_id"),
 		batchID:       q.Get("batch_id"),
 		destCurrency:  q.Get("dest_currency"),
 		reference:     q.Get("reference"),
 	}
-	for _, st := range f.statuses {
+	for _, st := range q["status"] {
+		if st == "" {
+			continue
+		}
 		if !contains(allStatuses, st) {
 			return f, badRequest("invalid status filter " + quoteID(st) + ": use one of the payout statuses such as completed")
 		}
+		f.statuses = append(f.statuses, st)
 	}
 	checks := []struct {
 		name, value string
