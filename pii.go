@@ -80,6 +80,7 @@ func (s Secret) IsZero() bool { return s.raw == "" }
 // MaskTail masks all but the last characters of an identifier: the last four when
 // it has eight or more characters, the last two when it has five to seven, and
 // none when it is shorter. So a mask never shows more than half of a short value.
+// Kept characters other than ASCII letters and digits are shown as '*'.
 func MaskTail(raw string) string {
 	runes := []rune(raw)
 	n := len(runes)
@@ -93,7 +94,22 @@ func MaskTail(raw string) string {
 	if n == 0 {
 		return ""
 	}
-	return "****" + string(runes[n-keep:])
+	return "****" + visibleTail(runes[n-keep:])
+}
+
+// visibleTail keeps ASCII letters and digits and stars every other character,
+// so no escape sequence of %q or JSON (such as \x00 or \u0026) can place digits
+// next to the kept ones.
+func visibleTail(runes []rune) string {
+	out := make([]rune, len(runes))
+	for i, r := range runes {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			out[i] = r
+		} else {
+			out[i] = '*'
+		}
+	}
+	return string(out)
 }
 
 // String returns the masked account number.
@@ -105,7 +121,7 @@ func (i IBAN) String() string {
 	if len(i.raw) < 8 || !isLetters(i.raw[:2]) {
 		return MaskTail(i.raw)
 	}
-	return i.raw[:2] + "**" + i.raw[len(i.raw)-4:]
+	return i.raw[:2] + "**" + visibleTail([]rune(i.raw[len(i.raw)-4:]))
 }
 
 // String returns the masked email address, for example "j***@example.com".
