@@ -20,20 +20,21 @@ const (
 // payouts were adopted.
 const metaAdoptedUntil = "adopted_until"
 
-// Recover resolves rows left in submitting by a crash or a kill before new
-// work starts. Rows whose first attempt is recent stay submitting: the run
-// resends them with the same key and body, and Anton replays the payout if it
-// exists. Older rows are looked up by reference, and recorded as submitted when
-// a payout exists. It returns the rows that still need sending.
+// Recover resolves rows whose outcome is unknown before new work starts: rows
+// left submitting by a crash or a kill, and retryable rows. Rows whose first
+// attempt is recent keep their state: the run resends them with the same key
+// and body, and Anton replays the payout if it exists. Older rows are looked up
+// by reference, because Anton may have forgotten their key, and are recorded as
+// submitted when a payout exists. It returns the rows that still need sending.
 func (e *Engine) Recover(ctx context.Context) (resend []*state.Row, err error) {
 	e.init()
-	rows, err := e.Ledger.Rows(ctx, state.RowFilter{States: []state.State{state.Submitting}})
+	rows, err := e.Ledger.Rows(ctx, state.RowFilter{States: []state.State{state.Submitting, state.Retryable}})
 	if err != nil {
 		return nil, err
 	}
 	for _, row := range rows {
 		first, err := time.Parse(time.RFC3339Nano, row.FirstAttemptAt)
-		if err != nil || e.Clock.Now().Sub(first) < KeyRetention-KeyMargin {
+		if row.FirstAttemptAt == "" || (err == nil && e.Clock.Now().Sub(first) < KeyRetention-KeyMargin) {
 			resend = append(resend, row)
 			continue
 		}

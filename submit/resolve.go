@@ -98,6 +98,12 @@ func (r *resolver) beneficiary(ctx context.Context, row *state.Row, in *payrun.I
 	if resp != nil {
 		r.e.Clock.Observe(resp.Date)
 	}
+	if isAPICode(err, codeDuplicateBeneficiary) {
+		// Anton keeps idempotency keys for 24 hours only. A beneficiary created
+		// by an earlier attempt that is older than that is found again here
+		// by its external_ref instead of being rejected.
+		got, err = r.findBeneficiary(ctx, b)
+	}
 	if err != nil {
 		return "", fmt.Errorf("create beneficiary for external_ref %s: %w", b.ExternalRef, err)
 	}
@@ -120,6 +126,9 @@ func (r *resolver) createInstrument(ctx context.Context, benID string, row *stat
 	if resp != nil {
 		r.e.Clock.Observe(resp.Date)
 	}
+	if isAPICode(err, codeDuplicateInstrument) {
+		got, err = r.findInstrument(ctx, benID, b)
+	}
 	if err != nil {
 		return "", fmt.Errorf("create instrument for external_ref %s (%s): %w", b.ExternalRef, b.Bank.Masked(), err)
 	}
@@ -128,6 +137,70 @@ func (r *resolver) createInstrument(ctx context.Context, benID string, row *stat
 	}
 	r.e.Logger.Info("instrument created", "instrument_id", got.ID, "beneficiary_id", benID, "account", b.Bank.Masked())
 	return got.ID, nil
+}
+
+// Codes of Anton's 422 answers to a beneficiary or instrument that exists.
+const (
+	codeDuplicateBeneficiary = "duplicate_beneficiary"
+	codeDuplicateInstrument  = "duplicate_instrument"
+)
+
+func isAPICode(err error, code string) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Code == code
+}
+
+// findBeneficiary looks up the existing beneficiary of an external_ref. It
+// returns the original duplicate error when none carries the external_ref,
+// because then the duplicate is somebody else's beneficiary.
+func (r *resolver) findBeneficiary(ctx context.Context, b *payrun.Beneficiary) (*Beneficiary, error) {
+	var found *Beneficiary
+	err := r.e.Client.EachBeneficiary(ctx, b.Type, b.Country, func(got *Beneficiary) (bool, error) {
+		if got.ExternalRef == b.ExternalRef {
+			found = got
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, &APIError{Status: 422, Code: codeDuplicateBeneficiary,
+			Message: "Anton has a beneficiary with these details under another external_ref; use that external_ref or the beneficiary_id"}
+	}
+	r.e.Logger.Info("existing beneficiary found by external_ref", "beneficiary_id", found.ID, "external_ref", b.ExternalRef)
+	return found, nil
+}
+
+// findInstrument looks up an existing instrument of a beneficiary with the
+// same method, currency and last four account characters.
+func (r *resolver) findInstrument(ctx context.Context, benID string, b *payrun.Beneficiary) (*Instrument, error) {
+	last4 := lastFour(firstSet(b.Bank.IBAN.Reveal(), b.Bank.AccountNumber.Reveal()))
+	var found *Instrument
+	err := r.e.Client.EachInstrument(ctx, benID, func(got *Instrument) (bool, error) {
+		if got.Method == b.Bank.Method && got.Currency == b.Bank.Currency && got.Status == "active" &&
+			(got.DisplayLast4 == "" || got.DisplayLast4 == last4) {
+			found = got
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, &APIError{Status: 422, Code: codeDuplicateInstrument,
+			Message: "Anton reports a duplicate instrument that payrun cannot find on the beneficiary; check the beneficiary's instruments in Anton"}
+	}
+	return found, nil
+}
+
+func lastFour(s string) string {
+	if len(s) <= 4 {
+		return s
+	}
+	return s[len(s)-4:]
 }
 
 // beneficiaryRequest builds the body of POST /v1/beneficiaries.

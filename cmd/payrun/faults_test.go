@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/payrun/payrun/state"
+	"github.com/payrun/payrun/submit/sandbox"
+)
+
+func postAdmin(t *testing.T, srv *sandbox.Server, path, body string) {
+	t.Helper()
+	resp, err := http.Post(srv.URL()+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: status %d", path, resp.StatusCode)
+	}
+}
+
+func ledgerCounts(t *testing.T, path string) map[state.State]int {
+	t.Helper()
+	led, err := state.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	counts, err := led.StateCounts(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
+// When every answer is lost after Anton created the payout, the rows stay
+// retryable. A day later Anton has forgotten the keys, so a resend would pay
+// again; payrun must find the payouts by reference instead.
+func TestRun_OldUnknownRowsLookedUpByReference(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{DropAfterRate: 1}})
+	dir := t.TempDir()
+	src, _ := filepath.Abs("testdata/mixed.csv")
+	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
+
+	code, stdout, _ := runPayrun(t, dir, "run", "--max-invalid", "20%", "--retry-budget", "20", "payouts.csv")
+	if code != exitRowProblems {
+		t.Fatalf("run with every answer dropped: exit=%d, want 1\n%s", code, stdout)
+	}
+	if n := ledgerCounts(t, filepath.Join(dir, "payrun.db"))[state.Retryable]; n == 0 {
+		t.Fatalf("no retryable rows after dropped answers; counts %v", ledgerCounts(t, filepath.Join(dir, "payrun.db")))
+	}
+	created := srv.Stats().PayoutsCreated
+
+	srv.SetFaults(sandbox.Faults{})
+	postAdmin(t, srv, "/_sandbox/clock", `{"advance": "25h"}`)
+	code, stdout, stderr := runPayrun(t, dir, "run", "--max-invalid", "20%", "payouts.csv")
+	if code != exitRowProblems {
+		t.Fatalf("rerun a day later: exit=%d, want 1 (the invalid row)\n%s\n%s", code, stdout, stderr)
+	}
+	stats := srv.Stats()
+	if len(stats.DuplicateReferences) != 0 {
+		t.Errorf("duplicate payouts for %v", stats.DuplicateReferences)
+	}
+	if stats.PayoutsCreated != 10 {
+		t.Errorf("payouts_created=%d (was %d before the rerun), want 10", stats.PayoutsCreated, created)
+	}
+	if stats.BeneficiariesCreated != 9 {
+		t.Errorf("beneficiaries_created=%d, want 9", stats.BeneficiariesCreated)
+	}
+	if n := ledgerCounts(t, filepath.Join(dir, "payrun.db"))[state.Submitted]; n != 10 {
+		t.Errorf("%d rows submitted, want 10", n)
+	}
+}
+
+// Retry-After in HTTP-date form pauses the workers; the run still pays every
+// row exactly once.
+func TestRun_RetryAfterHTTPDate(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{ThrottleRate: 0.05, RetryAfterHTTPDate: true}})
+	dir := t.TempDir()
+	src, _ := filepath.Abs("testdata/mixed.csv")
+	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
+
+	code, stdout, stderr := runPayrun(t, dir, "run", "--max-invalid", "20%", "payouts.csv")
+	if code != exitRowProblems {
+		t.Fatalf("exit=%d, want 1 (one invalid row)\n%s\n%s", code, stdout, stderr)
+	}
+	stats := srv.Stats()
+	if stats.Requests.ByStatus["429"] == 0 {
+		t.Errorf("the sandbox answered no 429; the test did not exercise Retry-After")
+	}
+	if stats.PayoutsCreated != 10 || len(stats.DuplicateReferences) != 0 {
+		t.Errorf("payouts_created=%d duplicates=%v, want 10 and none", stats.PayoutsCreated, stats.DuplicateReferences)
+	}
+}
+
+// A key revoked in the middle of a run stops it with exit 4; unsent rows stay
+// pending and nothing is paid twice.
+func TestRun_RevokedKeyStopsRun(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{
+		Latency: sandbox.Range{Min: 30 * time.Millisecond, Max: 30 * time.Millisecond}}})
+	dir := t.TempDir()
+	src, _ := filepath.Abs("testdata/mixed.csv")
+	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
+
+	go func() {
+		for srv.Stats().PayoutsCreated < 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		http.Post(srv.URL()+"/_sandbox/keys/revoke", "application/json",
+			strings.NewReader(`{"key": "`+os.Getenv("ANTON_API_KEY")+`"}`))
+	}()
+	code, stdout, stderr := runPayrun(t, dir, "run", "--concurrency", "1", "--max-invalid", "20%", "payouts.csv")
+	if code != exitStopped {
+		t.Fatalf("exit=%d, want 4\n%s\n%s", code, stdout, stderr)
+	}
+	counts := ledgerCounts(t, filepath.Join(dir, "payrun.db"))
+	if counts[state.Pending] == 0 {
+		t.Errorf("no row left pending after the stop: %v", counts)
+	}
+	if counts[state.Rejected]+counts[state.Conflict] != 0 {
+		t.Errorf("a revoked key rejected rows instead of stopping: %v", counts)
+	}
+	if len(srv.Stats().DuplicateReferences) != 0 {
+		t.Errorf("duplicate payouts after the stop")
+	}
+}
