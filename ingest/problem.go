@@ -88,7 +88,6 @@ const (
 	CodeUnknownColumn  = "unknown_column"
 	CodeUnnamedColumn  = "unnamed_column"
 	CodeSheetSelected  = "sheet_selected"
-	CodeRowsIgnored    = "rows_ignored"
 	CodeControlRows    = "control_rows_mismatch"
 	CodeControlTotal   = "control_total_mismatch"
 	CodeControlInvalid = "control_invalid"
