@@ -70,7 +70,7 @@ const amountFormatHint = "write the amount as digits with an optional decimal pa
 
 // parseAmount parses an amount under the declared number format. It accepts
 // only digits, the declared decimal separator and the declared grouping
-// separator between groups of three digits; it never guesses a format and
+// separator between groups of three digits. It never guesses a format and
 // never rounds. It returns the value and its number of decimals as written, so
 // "12.500" has 3 even though its value fits 2.
 func parseAmount(text string, nf numberFormat) (decimal.Decimal, int, *finding) {

@@ -111,8 +111,8 @@ func checkUKAccount(s string) *finding {
 	return nil
 }
 
-// checkUSAccount validates a US account number: 4 to 17 digits, the range
-// NACHA's DFI account field allows for the account numbers banks issue.
+// checkUSAccount validates a US account number: 4 to 17 digits. NACHA's DFI
+// account number field has 17 characters. The minimum of 4 is payrun's choice.
 func checkUSAccount(s string) *finding {
 	if !allDigits(s) {
 		return &finding{CodeAccountInvalid, "US account number must contain only digits",

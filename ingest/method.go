@@ -51,8 +51,8 @@ func (c *rowCheck) resolveMethod(currency string, withDetails bool) string {
 	return inferred
 }
 
-// foreignCredentials are the credential columns that do not belong to a rail;
-// one of them in a row means the row is meant for another method.
+// foreignCredentials lists, per rail, the credential columns of other methods.
+// A row with one of them is meant for another method.
 var foreignCredentials = map[string][]string{
 	payrun.MethodSEPA:          {colRoutingNumber, colAccountNumber, colSortCode},
 	payrun.MethodACH:           {colIBAN, colSortCode, colBIC},

@@ -10,10 +10,10 @@ const (
 
 // Problem is one finding about a row, a cell or the whole file.
 type Problem struct {
-	// Row is the spreadsheet row (the header is row 1, or its own row number when
-	// title rows precede it); 0 for a finding about the whole file.
+	// Row is the spreadsheet row, counted from the top of the sheet even when
+	// title rows precede the header. It is 0 for a finding about the whole file.
 	Row int `json:"row"`
-	// Line is the first physical line of the record in a CSV file; for XLSX it
+	// Line is the first physical line of the record in a CSV file. For XLSX it
 	// equals Row.
 	Line int `json:"line"`
 	// Column is the header of the column as the file spells it, or the canonical

@@ -75,7 +75,7 @@ func (p rowPair) other(row int) int {
 
 // Open opens a payout file, checks its structure and counts its references.
 // File-level problems (a missing column, an invalid encoding, broken CSV) are
-// returned as *FileError; an error of another type means the file could not be
+// returned as *FileError. An error of another type means the file could not be
 // read at all.
 func Open(path string, opts Options) (*Reader, error) {
 	r := &Reader{path: path, opts: opts, seed: maphash.MakeSeed()}

@@ -57,7 +57,7 @@ func (r *FileReport) OK() bool {
 }
 
 // ValidateFile reads a whole payout file and reports every problem, the row
-// counts and the totals of valid rows; control, when not nil, is checked too.
+// counts and the totals of valid rows. A non-nil control is checked too.
 // A file-level problem is reported in FileReport.Error; an error is returned
 // only when the file cannot be read at all.
 func ValidateFile(path string, opts Options, control *Control) (*FileReport, error) {

@@ -12,15 +12,16 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// unzipXMLLimit caps how much of a worksheet excelize keeps in memory; a larger
-// worksheet is spooled to a temporary file, so memory does not grow with rows.
+// unzipXMLLimit is the largest worksheet, in bytes, that excelize keeps in
+// memory. A larger one is spooled to a temporary file, so memory does not grow
+// with rows.
 const unzipXMLLimit = 1 << 20
 
 // xlsxSource reads one sheet of an XLSX workbook. excelize's streaming Rows
-// iterator supplies the cell text (shared and inline strings resolved), and a
-// second streaming pass over the same worksheet XML (typeScanner) supplies what
-// Rows does not expose: each cell's stored type, style, and whether it is a
-// formula with or without a calculated value.
+// iterator supplies the cell text, with shared and inline strings resolved.
+// Rows does not expose each cell's stored type, style, or whether a formula has
+// a calculated value, so a second streaming pass over the same worksheet XML
+// (typeScanner) supplies them.
 type xlsxSource struct {
 	book  *excelize.File
 	zip   *zip.ReadCloser
@@ -28,7 +29,7 @@ type xlsxSource struct {
 	types *typeScanner
 
 	sheet     string
-	selection []Problem // why this sheet was read
+	selection []Problem // the note on which sheet was read and why
 	date1904  bool
 	dateStyle map[int]bool
 	row       int

@@ -13,7 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// cellInfo is what the worksheet XML stores about one cell besides its text.
+// cellInfo is the stored type, style and formula state of one worksheet cell.
 type cellInfo struct {
 	col      int    // 1-based column
 	typ      string // the t attribute: "", "n", "s", "str", "inlineStr", "b", "e" or "d"
