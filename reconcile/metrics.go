@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,11 +13,17 @@ import (
 	"github.com/payrun/payrun/state"
 )
 
-// Metrics are the monitoring figures payrun writes in Prometheus text format
-// at the end of a command, for node_exporter's textfile collector or any
-// scraper that reads files.
+// Metrics are the monitoring figures payrun writes in Prometheus text format,
+// for node_exporter's textfile collector or any scraper that reads files. A
+// one-shot command writes them at its end; webhooks serve also writes them
+// periodically. All methods are safe for concurrent use.
 type Metrics struct {
 	reg *prometheus.Registry
+	// registerer adds the command label, if any, to every collector.
+	registerer prometheus.Registerer
+	// mu keeps Write from reading the ledger gauges while LoadLedger resets
+	// and refills them.
+	mu sync.Mutex
 
 	Rows          *prometheus.GaugeVec
 	Amounts       *prometheus.GaugeVec
@@ -28,11 +36,33 @@ type Metrics struct {
 	LastSuccess   prometheus.Gauge
 	LastExitCode  prometheus.Gauge
 	PayoutsByStat *prometheus.GaugeVec
+
+	// Webhook receiver figures, registered by RegisterWebhookMetrics.
+	WebhookDeliveries prometheus.Counter
+	WebhookRejected   *prometheus.CounterVec
+	WebhookLastEvent  prometheus.Gauge
+
+	// Status sync figures, registered by RegisterSyncMetrics.
+	SyncChecked  prometheus.Counter
+	SyncChanged  *prometheus.CounterVec
+	SyncFailures prometheus.Counter
+	LastSync     prometheus.Gauge
 }
 
-// NewMetrics returns empty metrics.
-func NewMetrics() *Metrics {
+// NewMetrics returns empty metrics without a command label, as payrun run
+// writes them.
+func NewMetrics() *Metrics { return NewCommandMetrics("") }
+
+// NewCommandMetrics returns empty metrics whose series all carry the label
+// command="<command>" (for example "sync"), so the files of several commands
+// can sit in one textfile-collector directory without duplicate series. An
+// empty command adds no label.
+func NewCommandMetrics(command string) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.registerer = m.reg
+	if command != "" {
+		m.registerer = prometheus.WrapRegistererWith(prometheus.Labels{"command": command}, m.reg)
+	}
 	m.Rows = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "payrun_rows",
 		Help: "Ledger rows by state."}, []string{"state"})
 	m.Amounts = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "payrun_amount",
@@ -47,7 +77,8 @@ func NewMetrics() *Metrics {
 	m.Retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_api_retries_total",
 		Help: "Attempts after the first of a request in this command."})
 	m.Webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_webhook_events_total",
-		Help: "Webhook deliveries received, by outcome (applied, duplicate, rejected)."}, []string{"outcome"})
+		Help: "Webhook deliveries by outcome: applied, unchanged, stale, unknown_payout, ignored, duplicate, rejected or failed."},
+		[]string{"outcome"})
 	m.Balance = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "payrun_balance_available",
 		Help: "Available Anton balance by currency, in major units."}, []string{"currency"})
 	m.RunDuration = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_run_duration_seconds",
@@ -56,32 +87,100 @@ func NewMetrics() *Metrics {
 		Help: "Unix time of the last run that exited 0."})
 	m.LastExitCode = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_last_exit_code",
 		Help: "Exit code of the last command."})
-	m.reg.MustRegister(m.Rows, m.Amounts, m.PayoutsByStat, m.Requests, m.RateLimited, m.Retries,
+	m.registerer.MustRegister(m.Rows, m.Amounts, m.PayoutsByStat, m.Requests, m.RateLimited, m.Retries,
 		m.Webhooks, m.Balance, m.RunDuration, m.LastSuccess, m.LastExitCode)
+	m.newWebhookCollectors()
+	m.newSyncCollectors()
 	return m
 }
 
-// LoadLedger sets the row, amount and payout gauges from the ledger.
+func (m *Metrics) newWebhookCollectors() {
+	m.WebhookDeliveries = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_webhook_deliveries_total",
+		Help: "Webhook deliveries received, verified or not."})
+	m.WebhookRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_webhook_rejected_total",
+		Help: "Webhook deliveries rejected without a ledger change, by reason: signature, timestamp, malformed, too_large, method or read."},
+		[]string{"reason"})
+	m.WebhookLastEvent = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_webhook_last_event_timestamp_seconds",
+		Help: "Unix time of the last verified webhook event."})
+}
+
+func (m *Metrics) newSyncCollectors() {
+	m.SyncChecked = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_sync_payouts_checked_total",
+		Help: "Payouts whose status sync read from Anton."})
+	m.SyncChanged = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_sync_status_changes_total",
+		Help: "Payout status changes that sync recorded, by new status."}, []string{"status"})
+	m.SyncFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_sync_lookup_failures_total",
+		Help: "Payouts whose status sync could not read, including payouts Anton does not find."})
+	m.LastSync = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_last_sync_timestamp_seconds",
+		Help: "Unix time at which the last sync finished."})
+}
+
+// RegisterWebhookMetrics adds the webhook receiver figures to the output.
+func (m *Metrics) RegisterWebhookMetrics() {
+	m.registerer.MustRegister(m.WebhookDeliveries, m.WebhookRejected, m.WebhookLastEvent)
+}
+
+// RegisterSyncMetrics adds the status sync figures to the output.
+func (m *Metrics) RegisterSyncMetrics() {
+	m.registerer.MustRegister(m.SyncChecked, m.SyncChanged, m.SyncFailures, m.LastSync)
+}
+
+// The count methods below accept a nil *Metrics, so code paths without
+// --metrics-file need no checks.
+
+func (m *Metrics) countDelivery() {
+	if m != nil {
+		m.WebhookDeliveries.Inc()
+	}
+}
+
+func (m *Metrics) countWebhook(outcome string) {
+	if m != nil {
+		m.Webhooks.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (m *Metrics) countRejected(reason string) {
+	if m != nil {
+		m.Webhooks.WithLabelValues(WebhookRejected).Inc()
+		m.WebhookRejected.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) markWebhookEvent(at time.Time) {
+	if m != nil {
+		m.WebhookLastEvent.Set(float64(at.Unix()))
+	}
+}
+
+// LoadLedger sets the row, amount and payout gauges from the ledger. It can
+// run again and again: each call replaces the previous figures.
 func (m *Metrics) LoadLedger(ctx context.Context, led *state.Ledger) error {
-	rows, err := led.ReportRows(ctx, state.ReportFilter{})
+	totals, err := led.RowTotals(ctx)
 	if err != nil {
 		return err
 	}
+	payouts, err := led.PayoutStatusCounts(ctx)
+	if err != nil {
+		return err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Rows.Reset()
+	m.Amounts.Reset()
+	m.PayoutsByStat.Reset()
 	for _, s := range state.AllStates {
 		m.Rows.WithLabelValues(string(s)).Set(0)
 	}
-	sums := map[[2]string]int64{}
-	for _, r := range rows {
-		m.Rows.WithLabelValues(string(r.State)).Inc()
-		if r.Currency != "" {
-			sums[[2]string{r.Currency, string(r.State)}] += r.AmountMinor
-		}
-		if r.PayoutID != "" && r.State == state.Submitted {
-			m.PayoutsByStat.WithLabelValues(r.AntonStatus).Inc()
+	for _, t := range totals {
+		m.Rows.WithLabelValues(string(t.State)).Add(float64(t.Rows))
+		if t.Currency != "" {
+			m.Amounts.WithLabelValues(t.Currency, string(t.State)).Set(majorUnits(payrun.FormatMinor(t.AmountMinor, t.Currency)))
 		}
 	}
-	for k, minor := range sums {
-		m.Amounts.WithLabelValues(k[0], k[1]).Set(majorUnits(payrun.FormatMinor(minor, k[0])))
+	for status, n := range payouts {
+		m.PayoutsByStat.WithLabelValues(status).Set(float64(n))
 	}
 	return nil
 }
@@ -105,6 +204,8 @@ func majorUnits(s string) float64 {
 // library writes a temporary file and renames it, so scrapers never read a
 // partial file.
 func (m *Metrics) Write(path string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if err := prometheus.WriteToTextfile(path, m.reg); err != nil {
 		return fmt.Errorf("write metrics file %s: %w", path, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/payrun/payrun"
 	"github.com/payrun/payrun/state"
 )
@@ -136,11 +138,12 @@ func Summarise(rows []*state.ReportRow) Summary {
 
 // Document is the JSON report of one file.
 type Document struct {
-	GeneratedAt string  `json:"generated_at"`
-	FileID      string  `json:"file_id"`
-	FileName    string  `json:"file_name"`
-	Summary     Summary `json:"summary"`
-	Rows        []Line  `json:"rows"`
+	GeneratedAt    string         `json:"generated_at"`
+	FileID         string         `json:"file_id"`
+	FileName       string         `json:"file_name"`
+	Summary        Summary        `json:"summary"`
+	Reconciliation Reconciliation `json:"reconciliation"`
+	Rows           []Line         `json:"rows"`
 }
 
 // WriteCSV writes report lines as CSV, with text cells neutralised against
@@ -154,7 +157,7 @@ func WriteCSV(w io.Writer, rows []*state.ReportRow) error {
 		line := NewLine(r)
 		values := line.values()
 		for i, v := range values {
-			if !numericColumn[lineColumns[i]] {
+			if !numericColumn[lineColumns[i]] || !isDecimal(v) {
 				values[i] = NeutraliseCell(v)
 			}
 		}
@@ -166,8 +169,10 @@ func WriteCSV(w io.Writer, rows []*state.ReportRow) error {
 	return cw.Error()
 }
 
-// numericColumn marks the CSV columns that hold numbers, which stay numeric so
-// a spreadsheet can sum them, negative amounts included.
+// numericColumn marks the CSV columns that contain numbers. A plain decimal in
+// these columns stays as it is, so a spreadsheet can sum it, negative amounts
+// included. Any other value, such as a fee Anton sent in an unexpected form,
+// is neutralised like text.
 var numericColumn = map[string]bool{"row": true, "line": true, "amount": true,
 	"source_amount": true, "fee": true, "total_debited": true}
 
@@ -184,10 +189,31 @@ func NeutraliseCell(v string) string {
 	return v
 }
 
-// WriteJSON writes the JSON report of one file.
+// isDecimal reports whether v is a plain decimal number such as "-12.50".
+func isDecimal(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i, r := range v {
+		if (r < '0' || r > '9') && r != '.' && !(r == '-' && i == 0) {
+			return false
+		}
+	}
+	_, err := decimal.NewFromString(v)
+	return err == nil
+}
+
+// WriteJSON writes the JSON report of one file, with a reconciliation that
+// has no file record to check against (see WriteJSONReport).
 func WriteJSON(w io.Writer, fileID, fileName string, rows []*state.ReportRow, now time.Time) error {
+	rec := Reconcile(rows, nil, ReportOptions{Now: now})
+	return WriteJSONReport(w, fileID, fileName, rows, rec, now)
+}
+
+// WriteJSONReport writes the JSON report of one file with its reconciliation.
+func WriteJSONReport(w io.Writer, fileID, fileName string, rows []*state.ReportRow, rec Reconciliation, now time.Time) error {
 	doc := Document{GeneratedAt: now.UTC().Format(time.RFC3339), FileID: fileID, FileName: fileName,
-		Summary: Summarise(rows), Rows: make([]Line, 0, len(rows))}
+		Summary: Summarise(rows), Reconciliation: rec, Rows: make([]Line, 0, len(rows))}
 	for _, r := range rows {
 		doc.Rows = append(doc.Rows, NewLine(r))
 	}
@@ -238,12 +264,22 @@ func contains(list []string, v string) bool {
 }
 
 // WriteReports writes one report per file and format below prefix, for
-// example "01J…/3f2a9c1b7d4e.csv". It returns the locations written.
+// example "01J…/3f2a9c1b7d4e.csv". It returns the locations written. The
+// reconciliation uses the default options at time now, without file records;
+// WriteReportsWith adds them.
 func WriteReports(ctx context.Context, sink Sink, prefix string, rows []*state.ReportRow, formats []string, now time.Time) ([]string, error) {
+	return WriteReportsWith(ctx, sink, prefix, rows, formats, ReportOptions{Now: now})
+}
+
+// WriteReportsWith writes one report per file and format below prefix, with
+// the reconciliation options opts, and returns the locations written.
+func WriteReportsWith(ctx context.Context, sink Sink, prefix string, rows []*state.ReportRow, formats []string, opts ReportOptions) ([]string, error) {
+	opts = opts.withDefaults()
 	ids, byFile := GroupByFile(rows)
 	var written []string
 	for _, id := range ids {
 		fileRows := byFile[id]
+		rec := Reconcile(fileRows, opts.Files[id], opts)
 		for _, format := range formats {
 			name := prefix + id + "." + format
 			var write func(io.Writer) error
@@ -251,9 +287,13 @@ func WriteReports(ctx context.Context, sink Sink, prefix string, rows []*state.R
 			case "csv":
 				write = func(w io.Writer) error { return WriteCSV(w, fileRows) }
 			case "json":
-				write = func(w io.Writer) error { return WriteJSON(w, id, fileRows[0].FileName, fileRows, now) }
+				write = func(w io.Writer) error {
+					return WriteJSONReport(w, id, fileRows[0].FileName, fileRows, rec, opts.Now)
+				}
 			case "xlsx":
-				write = func(w io.Writer) error { return WriteXLSX(w, id, fileRows, now) }
+				write = func(w io.Writer) error { return WriteXLSXReport(w, id, fileRows, rec, opts.Now) }
+			default:
+				return written, fmt.Errorf("unknown report format %q: use csv, json or xlsx", format)
 			}
 			if err := sink.Put(ctx, name, write); err != nil {
 				return written, fmt.Errorf("write %s report of file %s: %w", format, id, err)
