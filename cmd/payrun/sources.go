@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/payrun/payrun/ingest"
+	"github.com/payrun/payrun/state"
 )
 
 // sourceFile is one payout file found in a source.
@@ -54,6 +56,27 @@ const (
 type discoverOptions struct {
 	settle time.Duration
 	noMove bool
+	// s3 configures access to s3:// sources.
+	s3 s3Options
+	// moves journals the copy-then-delete moves of S3 inboxes; it is unused
+	// with noMove.
+	moves  *state.Ledger
+	runID  string
+	logger *slog.Logger
+}
+
+func (r *runner) discoverOptions() discoverOptions {
+	return discoverOptions{settle: r.o.settle, noMove: r.o.noMove, s3: r.s3Options(), moves: r.ledger,
+		runID: r.runID, logger: r.a.logger.With("run_id", r.runID)}
+}
+
+// cleanupSources removes the spooled copies of S3 objects.
+func cleanupSources(files []*sourceFile) {
+	for _, f := range files {
+		if f.cleanup != nil {
+			f.cleanup()
+		}
+	}
 }
 
 // discover lists the payout files of the sources, in the order given; an
@@ -65,6 +88,7 @@ func discover(ctx context.Context, sources []string, opts discoverOptions) ([]*s
 		if strings.HasPrefix(src, "s3://") {
 			found, skip, err := discoverS3(ctx, src, opts)
 			if err != nil {
+				cleanupSources(files)
 				return nil, nil, err
 			}
 			files, skipped = append(files, found...), append(skipped, skip...)
@@ -72,11 +96,13 @@ func discover(ctx context.Context, sources []string, opts discoverOptions) ([]*s
 		}
 		info, err := os.Stat(src)
 		if err != nil {
+			cleanupSources(files)
 			return nil, nil, fmt.Errorf("read source %s: %w", src, err)
 		}
 		if !info.IsDir() {
 			f, err := localFile(src, nil)
 			if err != nil {
+				cleanupSources(files)
 				return nil, nil, err
 			}
 			files = append(files, f)
@@ -84,6 +110,7 @@ func discover(ctx context.Context, sources []string, opts discoverOptions) ([]*s
 		}
 		found, skip, err := discoverFolder(src, opts)
 		if err != nil {
+			cleanupSources(files)
 			return nil, nil, err
 		}
 		files, skipped = append(files, found...), append(skipped, skip...)
