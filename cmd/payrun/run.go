@@ -136,7 +136,7 @@ func (a *app) run(ctx context.Context, o *runOptions, sources []string, flags *p
 	if len(sources) == 0 {
 		sources = cfg.Run.Sources
 	}
-	path := ledgerPath(firstNonEmpty(o.ledger, cfg.Run.Ledger), o.api.sandbox)
+	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 
 	lock, err := state.AcquireRunLock(path)
 	if err != nil {
@@ -210,10 +210,12 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 	if err := r.recover(ctx); err != nil {
 		return err
 	}
-	found, skipped, err := discover(ctx, sources, discoverOptions{settle: r.o.settle, noMove: r.o.noMove})
+	r.finishPendingMoves(ctx)
+	found, skipped, err := discover(ctx, sources, r.discoverOptions())
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	defer cleanupSources(found)
 	for _, s := range skipped {
 		r.a.logger.Info("inbox entry skipped", "entry", s)
 	}

@@ -89,10 +89,11 @@ func (r *runner) planSteps(ctx context.Context, sources []string) error {
 	if err := r.recover(ctx); err != nil {
 		return err
 	}
-	found, _, err := discover(ctx, sources, discoverOptions{settle: r.o.settle, noMove: true})
+	found, _, err := discover(ctx, sources, r.discoverOptions())
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	defer cleanupSources(found)
 	for _, src := range found {
 		if err := r.ingestSource(ctx, src); err != nil {
 			return err

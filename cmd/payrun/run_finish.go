@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -98,6 +97,7 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 		r.a.logger.Error("run end not recorded", "error", err)
 	}
 	r.metrics.finish(r, code)
+	r.uploadMetrics(ctx)
 	if stepErr != nil {
 		return withCode(code, stepErr)
 	}
@@ -269,5 +269,3 @@ func (r *runner) reportSink(ctx context.Context) (reconcile.Sink, error) {
 	}
 	return reconcile.DirSink{Dir: dest}, nil
 }
-
-var errNoS3 = errors.New("s3 support is not built yet")
