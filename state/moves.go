@@ -7,7 +7,7 @@ import (
 )
 
 // Move states. A move is pending from before its copy until after the delete of
-// its source; a failed move was given up and is kept for people to read.
+// its source. A failed move was given up and stays in the table for people to read.
 const (
 	MovePending = "pending"
 	MoveDone    = "done"
@@ -25,8 +25,8 @@ type Move struct {
 	// s3://bucket/inbox/payouts.csv and s3://bucket/processed/payouts.csv.
 	Source string
 	Dest   string
-	// ETag is the entity tag of the source object that was recorded; a source
-	// with another ETag was replaced by a new upload and is not deleted.
+	// ETag is the entity tag of the source object that was recorded. A source
+	// with another ETag was replaced by a new upload, so it is not deleted.
 	ETag      string
 	State     string
 	Error     string
