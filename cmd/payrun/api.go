@@ -36,7 +36,7 @@ func (o *apiOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.apiKeyFile, "api-key-file", "",
 		"read the Anton API key from this file instead of ANTON_API_KEY")
 	f.IntVar(&o.rate, "rate", 0,
-		"maximum requests per minute to Anton (default: the merchant's rate_limit_per_minute, with 5% headroom)")
+		"maximum requests per minute to Anton (default: the merchant's rate_limit_per_minute, less 2%)")
 	f.IntVar(&o.concurrency, "concurrency", 8, "number of payouts sent at the same time")
 	f.StringVar(&o.namespace, "key-namespace", "",
 		"idempotency key namespace (default: the API environment: live, test or sandbox)")
@@ -101,7 +101,9 @@ func (a *app) openAPI(ctx context.Context, o *apiOptions, led *state.Ledger, obs
 			s.namespace = "sandbox"
 		}
 	}
-	limiter := submit.NewLimiter(1000, 0.95)
+	// 2% under the limit: Anton counts a rolling 60-second window, and the
+	// bucket's burst of a tenth of a second's requests stays inside it.
+	limiter := submit.NewLimiter(1000, 0.98)
 	if o.rate > 0 {
 		limiter.SetMaxRate(o.rate)
 	}
