@@ -11,6 +11,8 @@ func (a *app) commands() []*cobra.Command {
 		a.validateCmd(),
 		a.statusCmd(),
 		a.reportCmd(),
+		a.syncCmd(),
+		a.webhooksCmd(),
 		a.sandboxCmd(),
 		a.ledgerCmd(),
 	}
