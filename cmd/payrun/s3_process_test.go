@@ -27,7 +27,7 @@ import (
 const hangGuard = 2 * time.Minute
 
 // pausingProxy forwards requests to the S3 server. The first request that
-// matches is reported on reached and held until release is closed; it then
+// matches is reported on reached and held until release is closed. It then
 // fails with 503 instead of reaching the server.
 type pausingProxy struct {
 	*httptest.Server
