@@ -57,7 +57,7 @@ func (a *app) resubmit(ctx context.Context, o *runOptions, cmd *cobra.Command, c
 	if err := o.applyConfig(cfg, cmd.Flags()); err != nil {
 		return withCode(exitUsage, err)
 	}
-	path := ledgerPath(firstNonEmpty(o.ledger, cfg.Run.Ledger), o.api.sandbox)
+	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 	lock, err := state.AcquireRunLock(path)
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {
