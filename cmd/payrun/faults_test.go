@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,46 @@ func TestRun_RevokedKeyStopsRun(t *testing.T) {
 	}
 	if len(srv.Stats().DuplicateReferences) != 0 {
 		t.Errorf("duplicate payouts after the stop")
+	}
+}
+
+// SIGINT stops dispatching, lets requests in flight finish and be recorded,
+// and exits 130; no row is left submitting and a rerun finishes the file.
+func TestRun_InterruptFinishesInFlight(t *testing.T) {
+	bin := buildPayrun(t)
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{
+		Latency: sandbox.Range{Min: 150 * time.Millisecond, Max: 150 * time.Millisecond}}})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "payouts.csv")
+	writeChaosFile(t, file, 200)
+
+	cmd := exec.Command(bin, "run", "--concurrency", "4", file)
+	cmd.Dir, cmd.Env = dir, os.Environ()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for srv.Stats().PayoutsCreated < 3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	exitErr, ok := err.(*exec.ExitError)
+	if !ok || exitErr.ExitCode() != exitInterrupted {
+		t.Fatalf("interrupted run: err=%v, want exit %d", err, exitInterrupted)
+	}
+	counts := ledgerCounts(t, filepath.Join(dir, "payrun.db"))
+	if counts[state.Submitting] != 0 {
+		t.Errorf("%d rows left submitting after a graceful stop", counts[state.Submitting])
+	}
+	if counts[state.Submitted] != srv.Stats().PayoutsCreated {
+		t.Errorf("ledger has %d submitted rows, the sandbox %d payouts", counts[state.Submitted], srv.Stats().PayoutsCreated)
+	}
+
+	code, stdout, _ := runPayrun(t, dir, "run", file)
+	if code != exitOK {
+		t.Fatalf("rerun exit=%d\n%s", code, stdout)
+	}
+	if st := srv.Stats(); st.PayoutsCreated != 200 || len(st.DuplicateReferences) != 0 {
+		t.Errorf("after the rerun: %d payouts, duplicates %v; want 200 and none", st.PayoutsCreated, st.DuplicateReferences)
 	}
 }
