@@ -15,7 +15,7 @@ import (
 
 // Metrics are the monitoring figures payrun writes in Prometheus text format,
 // for node_exporter's textfile collector or any scraper that reads files. A
-// one-shot command writes them at its end; webhooks serve also writes them
+// one-shot command writes them at its end, and webhooks serve also writes them
 // periodically. All methods are safe for concurrent use.
 type Metrics struct {
 	reg *prometheus.Registry
@@ -49,15 +49,27 @@ type Metrics struct {
 	LastSync     prometheus.Gauge
 }
 
-// NewMetrics returns empty metrics without a command label, as payrun run
-// writes them.
-func NewMetrics() *Metrics { return NewCommandMetrics("") }
+// NewMetrics returns empty metrics as payrun run writes them: without a
+// command label, with the ledger, API and end-of-command figures, and the
+// webhook outcome counter.
+func NewMetrics() *Metrics {
+	m := newMetrics("")
+	m.registerer.MustRegister(m.Webhooks, m.LastSuccess)
+	m.RegisterAPIMetrics()
+	m.RegisterCommandEndMetrics()
+	return m
+}
 
-// NewCommandMetrics returns empty metrics whose series all carry the label
-// command="<command>" (for example "sync"), so the files of several commands
-// can sit in one textfile-collector directory without duplicate series. An
-// empty command adds no label.
+// NewCommandMetrics returns empty metrics with the ledger figures only, whose
+// series all carry the label command="<command>" (for example "sync"). The
+// label lets the files of several commands share one textfile-collector
+// directory without duplicate series. The Register methods add the other
+// figures a command writes.
 func NewCommandMetrics(command string) *Metrics {
+	return newMetrics(command)
+}
+
+func newMetrics(command string) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.registerer = m.reg
 	if command != "" {
@@ -70,15 +82,14 @@ func NewCommandMetrics(command string) *Metrics {
 		[]string{"currency", "state"})
 	m.PayoutsByStat = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "payrun_payouts",
 		Help: "Recorded payouts by Anton status."}, []string{"status"})
+	m.registerer.MustRegister(m.Rows, m.Amounts, m.PayoutsByStat)
+
 	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_api_requests_total",
 		Help: "HTTP attempts to Anton in this command, by status code (0 = no response)."}, []string{"code"})
 	m.RateLimited = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_api_rate_limited_total",
 		Help: "Attempts answered 429 in this command."})
 	m.Retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "payrun_api_retries_total",
 		Help: "Attempts after the first of a request in this command."})
-	m.Webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_webhook_events_total",
-		Help: "Webhook deliveries by outcome: applied, unchanged, stale, unknown_payout, ignored, duplicate, rejected or failed."},
-		[]string{"outcome"})
 	m.Balance = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "payrun_balance_available",
 		Help: "Available Anton balance by currency, in major units."}, []string{"currency"})
 	m.RunDuration = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_run_duration_seconds",
@@ -87,11 +98,24 @@ func NewCommandMetrics(command string) *Metrics {
 		Help: "Unix time of the last run that exited 0."})
 	m.LastExitCode = prometheus.NewGauge(prometheus.GaugeOpts{Name: "payrun_last_exit_code",
 		Help: "Exit code of the last command."})
-	m.registerer.MustRegister(m.Rows, m.Amounts, m.PayoutsByStat, m.Requests, m.RateLimited, m.Retries,
-		m.Webhooks, m.Balance, m.RunDuration, m.LastSuccess, m.LastExitCode)
+	m.Webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "payrun_webhook_events_total",
+		Help: "Webhook deliveries by outcome: applied, unchanged, stale, unknown_payout, ignored, duplicate, rejected or failed."},
+		[]string{"outcome"})
 	m.newWebhookCollectors()
 	m.newSyncCollectors()
 	return m
+}
+
+// RegisterAPIMetrics adds the figures of requests to Anton: attempts by
+// status code, 429 responses, retries and balances.
+func (m *Metrics) RegisterAPIMetrics() {
+	m.registerer.MustRegister(m.Requests, m.RateLimited, m.Retries, m.Balance)
+}
+
+// RegisterCommandEndMetrics adds the duration and exit code of a command
+// that ends.
+func (m *Metrics) RegisterCommandEndMetrics() {
+	m.registerer.MustRegister(m.RunDuration, m.LastExitCode)
 }
 
 func (m *Metrics) newWebhookCollectors() {
@@ -115,12 +139,12 @@ func (m *Metrics) newSyncCollectors() {
 		Help: "Unix time at which the last sync finished."})
 }
 
-// RegisterWebhookMetrics adds the webhook receiver figures to the output.
+// RegisterWebhookMetrics adds the webhook receiver figures.
 func (m *Metrics) RegisterWebhookMetrics() {
-	m.registerer.MustRegister(m.WebhookDeliveries, m.WebhookRejected, m.WebhookLastEvent)
+	m.registerer.MustRegister(m.Webhooks, m.WebhookDeliveries, m.WebhookRejected, m.WebhookLastEvent)
 }
 
-// RegisterSyncMetrics adds the status sync figures to the output.
+// RegisterSyncMetrics adds the status sync figures.
 func (m *Metrics) RegisterSyncMetrics() {
 	m.registerer.MustRegister(m.SyncChecked, m.SyncChanged, m.SyncFailures, m.LastSync)
 }
@@ -153,8 +177,8 @@ func (m *Metrics) markWebhookEvent(at time.Time) {
 	}
 }
 
-// LoadLedger sets the row, amount and payout gauges from the ledger. It can
-// run again and again: each call replaces the previous figures.
+// LoadLedger sets the row, amount and payout gauges from the ledger. Each
+// call replaces the previous figures, so it can run repeatedly.
 func (m *Metrics) LoadLedger(ctx context.Context, led *state.Ledger) error {
 	totals, err := led.RowTotals(ctx)
 	if err != nil {

@@ -100,8 +100,11 @@ func TestMetrics_WebhookFileParses(t *testing.T) {
 	if got := sample(families, "payrun_webhook_last_event_timestamp_seconds", cmd); got <= 0 {
 		t.Errorf("last event timestamp %v, want a Unix time", got)
 	}
-	if _, ok := families["payrun_sync_payouts_checked_total"]; ok {
-		t.Error("sync metrics present in the webhook receiver's file")
+	for _, name := range []string{"payrun_sync_payouts_checked_total", "payrun_last_success_timestamp_seconds",
+		"payrun_last_exit_code", "payrun_api_retries_total"} {
+		if _, ok := families[name]; ok {
+			t.Errorf("%s present in the webhook receiver's file", name)
+		}
 	}
 }
 
@@ -126,5 +129,10 @@ func TestMetrics_RunFileHasNoCommandLabel(t *testing.T) {
 	}
 	if _, ok := families["payrun_webhook_deliveries_total"]; ok {
 		t.Error("webhook receiver metrics present in the run's file")
+	}
+	for _, name := range []string{"payrun_last_success_timestamp_seconds", "payrun_last_exit_code", "payrun_api_retries_total"} {
+		if _, ok := families[name]; !ok {
+			t.Errorf("%s missing from the run's file", name)
+		}
 	}
 }
