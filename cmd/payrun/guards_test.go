@@ -1,0 +1,143 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/payrun/payrun/state"
+	"github.com/payrun/payrun/submit/sandbox"
+)
+
+const header = "reference,amount,currency,source_currency,method,external_ref,beneficiary_type,first_name,last_name,email,country,iban,bic,phone,date_of_birth,nationality,address_line1,city,postal_code\n"
+
+func beneficiaryRow(ref, amount, currency, source, method, iban, bic string) string {
+	return strings.Join([]string{ref, amount, currency, source, method, "ext-" + ref, "individual",
+		"Mia", "Wolf", strings.ToLower(ref) + "@example.de", "DE", iban, bic, "+4915123456789", "1984-04-04", "DE",
+		"Allee 9", "Berlin", "10115"}, ",") + "\n"
+}
+
+func writeCSV(t *testing.T, path string, rows ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(header+strings.Join(rows, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRelease_ApprovalNeedsAnotherPerson(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"), beneficiaryRow("A-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""))
+
+	code, stdout, _ := runPayrun(t, dir, "run", "--require-approval", "p.csv")
+	if code != exitStopped || !strings.Contains(stdout, "awaiting approval") {
+		t.Fatalf("run --require-approval: exit=%d, want 4 with 'awaiting approval'\n%s", code, stdout)
+	}
+	if srv.Stats().PayoutsCreated != 0 {
+		t.Fatal("a file awaiting approval was paid")
+	}
+	fileID := strings.Fields(strings.Split(stdout, "\n")[1])[0]
+
+	code, _, _ = runPayrun(t, dir, "release", fileID)
+	if code != exitUsage {
+		t.Errorf("release without --approver: exit=%d, want 2", code)
+	}
+	code, _, _ = runPayrun(t, dir, "release", fileID, "--approver", currentUser())
+	if code != exitUsage {
+		t.Errorf("release approved by the ingesting user: exit=%d, want 2", code)
+	}
+	code, stdout, _ = runPayrun(t, dir, "release", fileID, "--approver", "Second Person")
+	if code != exitOK {
+		t.Fatalf("release by another approver: exit=%d\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 1 {
+		t.Errorf("payouts after release=%d, want 1", n)
+	}
+}
+
+func TestRun_DryRunChangesNothing(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"), beneficiaryRow("D-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""))
+
+	code, stdout, stderr := runPayrun(t, dir, "run", "--dry-run", "p.csv")
+	if code != exitOK {
+		t.Fatalf("dry run exit=%d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "would pay 1 rows: EUR 10.00") {
+		t.Errorf("dry run does not print the plan:\n%s", stdout)
+	}
+	if st := srv.Stats(); st.PayoutsCreated+st.BeneficiariesCreated != 0 {
+		t.Errorf("dry run created %d payouts and %d beneficiaries", st.PayoutsCreated, st.BeneficiariesCreated)
+	}
+	for _, name := range []string{"payrun.db", "payrun.db.key"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("dry run created %s", name)
+		}
+	}
+}
+
+func TestRun_BalanceHoldRecheckedEachRun(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{Balances: map[string]string{"EUR": "50.00", "USD": "1000.00", "GBP": "1000.00"}})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"),
+		beneficiaryRow("B-1", "30.00", "EUR", "", "", "DE89370400440532013000", ""),
+		beneficiaryRow("B-2", "30.00", "EUR", "", "", "DE89370400440532013000", ""))
+
+	code, stdout, _ := runPayrun(t, dir, "run", "p.csv")
+	if code != exitStopped || !strings.Contains(stdout, "available balance does not cover") {
+		t.Fatalf("exit=%d, want 4 and a balance hold\n%s", code, stdout)
+	}
+	if srv.Stats().PayoutsCreated != 0 {
+		t.Errorf("a file the balance cannot cover was partly paid")
+	}
+	counts := ledgerCounts(t, filepath.Join(dir, "payrun.db"))
+	if counts[state.Held] != 2 {
+		t.Errorf("held rows=%d, want 2", counts[state.Held])
+	}
+}
+
+func TestRun_CrossCurrencyFixedDest(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"),
+		beneficiaryRow("X-1", "100.00", "EUR", "USD", "", "DE89370400440532013000", ""),
+		beneficiaryRow("X-2", "55.50", "EUR", "GBP", "", "DE89370400440532013000", ""))
+
+	code, stdout, stderr := runPayrun(t, dir, "run", "p.csv")
+	if code != exitOK {
+		t.Fatalf("exit=%d\n%s\n%s", code, stdout, stderr)
+	}
+	st := srv.Stats()
+	if got := st.PayoutsByReference["X-1"]; got.Amount != "100.00" || got.Currency != "EUR" {
+		t.Errorf("X-1 paid %+v, want exactly 100.00 EUR to the beneficiary", got)
+	}
+	if st.Requests.ByStatus["429"] != 0 {
+		t.Errorf("FX rate requests hit the rate limit")
+	}
+}
+
+func TestRetry_ReferenceResendsRejectedRow(t *testing.T) {
+	// The sandbox has a THB balance but serves no THB corridor.
+	srv := startSandbox(t, sandbox.Options{Balances: map[string]string{"THB": "100000.00", "EUR": "1000.00"}})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"),
+		beneficiaryRow("R-1", "20.00", "THB", "", "swift", "DE89370400440532013000", "DEUTDEFF"))
+
+	code, stdout, stderr := runPayrun(t, dir, "run", "p.csv")
+	if code != exitRowProblems {
+		t.Fatalf("run with an unserved corridor: exit=%d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	counts := ledgerCounts(t, filepath.Join(dir, "payrun.db"))
+	if counts[state.Rejected] != 1 {
+		t.Fatalf("rows rejected=%d, want 1: %v", counts[state.Rejected], counts)
+	}
+	code, stdout, _ = runPayrun(t, dir, "retry", "--reference", "R-1")
+	if !strings.Contains(stdout, "sent again (key attempt 1)") {
+		t.Errorf("retry --reference did not reopen the rejected row (exit %d):\n%s", code, stdout)
+	}
+	if srv.Stats().PayoutsCreated != 0 {
+		t.Errorf("a corridor the sandbox does not serve was paid")
+	}
+}
