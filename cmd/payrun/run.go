@@ -116,7 +116,7 @@ type runner struct {
 	seen   map[string]bool
 }
 
-// fileOutcome is what the run did with one source file.
+// fileOutcome is the result of one source file in this run.
 type fileOutcome struct {
 	source *sourceFile
 	file   *state.File
@@ -219,6 +219,7 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 	for _, s := range skipped {
 		r.a.logger.Info("inbox entry skipped", "entry", s)
 	}
+
 	for _, src := range found {
 		if err := r.ingestSource(ctx, src); err != nil {
 			return err
@@ -227,6 +228,7 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 			return withCode(exitInterrupted, errors.New("interrupted during ingest; rerun payrun to continue"))
 		}
 	}
+
 	if err := r.checkBalances(ctx); err != nil {
 		return err
 	}

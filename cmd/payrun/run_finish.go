@@ -75,9 +75,9 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 	if err != nil {
 		return err
 	}
-	code := rankExit(exitCode(stepErr), r.rowExit(sum, rows))
-	if stepErr == nil {
-		code = r.rowExit(sum, rows)
+	code := r.rowExit(sum, rows)
+	if stepErr != nil {
+		code = rankExit(exitCode(stepErr), code)
 	}
 	if r.minBalanceLow(ctx) {
 		code = rankExit(code, exitStopped)
@@ -146,8 +146,8 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 }
 
 // rowExit is 1 when a row of this run is invalid, rejected, conflict or
-// retryable, and 4 when a file is held; rows of duplicate files from earlier
-// runs do not count again.
+// retryable, and 4 when a file or row is held. Rows of files that were
+// duplicates of earlier ones do not count again.
 func (r *runner) rowExit(sum runSummary, rows []*state.ReportRow) int {
 	code := exitOK
 	dupFile := map[string]bool{}
