@@ -289,3 +289,28 @@ func TestDecodeEvent_IDFromHeaderOnly(t *testing.T) {
 		t.Errorf("event without any id: err = %v, want a missing id error", err)
 	}
 }
+
+func TestWebhookHandler_ConcurrentDuplicates(t *testing.T) {
+	e := newHandlerEnv(t)
+	data := payoutData("pay_1", "completed", "2026-05-01T10:05:00Z")
+	const deliveries = 8
+	codes := make(chan int, deliveries)
+	for range deliveries {
+		req := delivery(t, testSecret, time.Now(), "evt_1", "payout.completed", data)
+		go func() { codes <- serve(e.handler, req) }()
+	}
+	for range deliveries {
+		if code := <-codes; code != http.StatusOK {
+			t.Errorf("status %d, want 200", code)
+		}
+	}
+	if got := e.outcome(state.UpdateApplied); got != 1 {
+		t.Errorf("applied counter %v, want 1", got)
+	}
+	if got := e.outcome(state.UpdateDuplicate); got != deliveries-1 {
+		t.Errorf("duplicate counter %v, want %d", got, deliveries-1)
+	}
+	if n := e.events(t); n != 1 {
+		t.Errorf("%d events recorded, want 1", n)
+	}
+}
