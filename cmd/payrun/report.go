@@ -15,12 +15,25 @@ import (
 func (a *app) reportCmd() *cobra.Command {
 	var lo ledgerOptions
 	var fileID, runID, since, formats, out string
+	var staleAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Write reconciliation reports from the ledger",
 		Long: `Report writes one report per file (CSV, JSON and XLSX) from the ledger, for one
 file, the files a run touched, or the files ingested since a date. It can run at
-any time, also while a run is in progress.`,
+any time, also while a run is in progress.
+
+Each JSON report and the Summary sheet of each XLSX report reconcile the file:
+per currency the requested total of the valid rows and its split into
+submitted (completed, failed, returned, in flight), rejected, skipped and
+pending rows; control checks (the valid rows still sum to the totals recorded
+at ingest, requested equals the sum of the final and pending states, every
+submitted row has a payout id); and the rows that need a person: failed or
+returned payouts, rejected, conflict, held, invalid, retryable and submitting
+rows, and statuses unchanged for longer than --stale-after.
+
+Exit status: 0 reports written and every control check passed; 1 a control
+check failed; 2 usage or configuration error.`,
 		Example: `  payrun report --sandbox --file 3f2a9c1b7d4e --format csv,xlsx --out reports/
   payrun report --since 2026-12-01 --out reports/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -29,7 +42,8 @@ any time, also while a run is in progress.`,
 				return err
 			}
 			defer led.Close()
-			return a.report(cmd.Context(), led, state.ReportFilter{FileID: fileID, RunID: runID}, since, formats, out)
+			filter := state.ReportFilter{FileID: fileID, RunID: runID}
+			return a.report(cmd.Context(), led, filter, since, formats, out, staleAfter)
 		},
 	}
 	lo.addFlags(cmd)
@@ -39,10 +53,15 @@ any time, also while a run is in progress.`,
 	f.StringVar(&since, "since", "", "report files ingested on or after this date (YYYY-MM-DD) or RFC 3339 time")
 	f.StringVar(&formats, "format", "csv,json", "report formats, comma-separated: csv, json, xlsx")
 	f.StringVar(&out, "out", "payrun-reports", "directory that receives the reports")
+	f.DurationVar(&staleAfter, "stale-after", reconcile.DefaultStaleAfter,
+		"list a submitted payout as a discrepancy when its status is not terminal and unchanged for this long")
 	return cmd
 }
 
-func (a *app) report(ctx context.Context, led *state.Ledger, filter state.ReportFilter, since, formats, out string) error {
+func (a *app) report(ctx context.Context, led *state.Ledger, filter state.ReportFilter, since, formats, out string, staleAfter time.Duration) error {
+	if staleAfter <= 0 {
+		return usageError("invalid --stale-after %s: use a positive duration such as 72h", staleAfter)
+	}
 	if since != "" {
 		t, err := parseSince(since)
 		if err != nil {
@@ -65,11 +84,59 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 	if strings.HasPrefix(out, "s3://") {
 		return usageError("payrun report writes to a local directory; use payrun run --reports s3://… for bucket reports")
 	}
-	written, err := reconcile.WriteReports(ctx, reconcile.DirSink{Dir: out}, "", rows, list, time.Now())
+	opts, err := reportOptions(ctx, led, rows, staleAfter)
+	if err != nil {
+		return err
+	}
+	written, err := reconcile.WriteReportsWith(ctx, reconcile.DirSink{Dir: out}, "", rows, list, opts)
 	for _, w := range written {
 		fmt.Fprintln(a.stdout, w)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if !a.printReconciliation(rows, opts) {
+		return withCode(exitRowProblems, nil)
+	}
+	return nil
+}
+
+// reportOptions loads the ledger's records of the reported files, so the
+// reports check the rows against the totals recorded at ingest.
+func reportOptions(ctx context.Context, led *state.Ledger, rows []*state.ReportRow, staleAfter time.Duration) (reconcile.ReportOptions, error) {
+	opts := reconcile.ReportOptions{Now: time.Now(), StaleAfter: staleAfter, Files: map[string]*state.File{}}
+	ids, _ := reconcile.GroupByFile(rows)
+	for _, id := range ids {
+		f, err := led.File(ctx, id)
+		if err != nil {
+			return opts, err
+		}
+		opts.Files[id] = f
+	}
+	return opts, nil
+}
+
+// printReconciliation prints one line per file and reports whether every
+// control check passed.
+func (a *app) printReconciliation(rows []*state.ReportRow, opts reconcile.ReportOptions) bool {
+	passed := true
+	ids, byFile := reconcile.GroupByFile(rows)
+	for _, id := range ids {
+		rec := reconcile.Reconcile(byFile[id], opts.Files[id], opts)
+		result := "control checks passed"
+		if !rec.Passed {
+			passed = false
+			var failed []string
+			for _, c := range rec.Checks {
+				if !c.Passed {
+					failed = append(failed, c.Name+" ("+c.Detail+")")
+				}
+			}
+			result = "control checks FAILED: " + strings.Join(failed, "; ")
+		}
+		fmt.Fprintf(a.stdout, "%s: %s, %d discrepancies\n", id, result, len(rec.Discrepancies))
+	}
+	return passed
 }
 
 func parseSince(s string) (time.Time, error) {
