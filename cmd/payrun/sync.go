@@ -74,6 +74,8 @@ func (a *app) sync(ctx context.Context, o *syncOptions) error {
 	defer led.Close()
 
 	m := reconcile.NewCommandMetrics("sync")
+	m.RegisterAPIMetrics()
+	m.RegisterCommandEndMetrics()
 	m.RegisterSyncMetrics()
 	api, err := a.openAPI(ctx, &o.api, led, newAttemptCounter(m).observe)
 	if err != nil {
@@ -204,11 +206,6 @@ func writeCommandMetrics(ctx context.Context, a *app, led *state.Ledger, m *reco
 	if err := m.LoadLedger(ctx, led); err != nil {
 		a.logger.Error("metrics not written", "path", path, "error", err)
 		return
-	}
-	if v, _ := led.GetMeta(ctx, metaLastSuccess); v != "" {
-		if unix, err := strconv.ParseInt(v, 10, 64); err == nil {
-			m.LastSuccess.Set(float64(unix))
-		}
 	}
 	m.RunDuration.Set(time.Since(started).Seconds())
 	m.LastExitCode.Set(float64(code))

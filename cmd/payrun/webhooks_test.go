@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -110,8 +111,10 @@ func reconLedger(t *testing.T, path string, payouts ...*submit.Payout) {
 	if err := led.StartRun(ctx, "run-1", "run"); err != nil {
 		t.Fatal(err)
 	}
+	totals := fmt.Sprintf(`{"EUR":"%d.00"}`, 10*len(payouts))
 	err = led.InsertFile(ctx, &state.File{ID: "aaaaaaaaaaaa", SHA256: "aaaaaaaaaaaa-sha", Source: "p.csv",
-		Name: "p.csv", Format: "csv", Status: state.FileActive, RunID: "run-1", Totals: `{"EUR":"10.00"}`})
+		Name: "p.csv", Format: "csv", Status: state.FileActive, RunID: "run-1", Totals: totals,
+		TotalRows: len(payouts), ValidRows: len(payouts)})
 	if err != nil {
 		t.Fatal(err)
 	}
