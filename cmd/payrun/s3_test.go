@@ -354,3 +354,28 @@ func TestS3Inbox_PendingMoveWithoutCopyRedone(t *testing.T) {
 		t.Errorf("file sources after the repair = %v, want processed/june.csv", sortedKeys(got))
 	}
 }
+
+func TestS3Inbox_DryRunChangesNothing(t *testing.T) {
+	e := newS3Env(t)
+	e.upload(t, "inbox/june.csv", "june.csv", true)
+	e.upload(t, "inbox/june.csv.control", "june.csv.control", true)
+	spool := t.TempDir()
+	t.Setenv("TMPDIR", spool)
+
+	code, stdout, stderr := e.run(t, "--dry-run", "s3://payouts/inbox/")
+	if code != exitOK {
+		t.Fatalf("dry run exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "would pay 3 rows") {
+		t.Errorf("dry run does not show the 3 rows it would pay:\n%s", stdout)
+	}
+	if got := e.keys(t, ""); !slices.Equal(got, []string{"inbox/june.csv", "inbox/june.csv.control"}) {
+		t.Errorf("bucket after a dry run = %v, want it unchanged", got)
+	}
+	if _, err := os.Stat(e.ledger); !os.IsNotExist(err) {
+		t.Errorf("dry run created the ledger %s (stat error %v)", e.ledger, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(spool, "payrun-s3-*")); len(left) != 0 {
+		t.Errorf("spooled copies left behind: %v", left)
+	}
+}
