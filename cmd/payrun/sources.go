@@ -58,7 +58,7 @@ type discoverOptions struct {
 	noMove bool
 	// s3 configures access to s3:// sources.
 	s3 s3Options
-	// moves journals the copy-then-delete moves of S3 inboxes; it is unused
+	// moves journals the copy-then-delete moves of S3 inboxes. It is unused
 	// with noMove.
 	moves  *state.Ledger
 	runID  string
