@@ -65,7 +65,13 @@ type fileSummary struct {
 	Status string         `json:"status"`
 	Note   string         `json:"note,omitempty"`
 	States map[string]int `json:"states"`
+	// Problems lists the first rows that were not paid and why, masked.
+	Problems []string `json:"problems,omitempty"`
 }
+
+// maxPrintedProblems is how many unpaid rows of a file the summary lists; the
+// reports list all of them.
+const maxPrintedProblems = 10
 
 // finish writes reports and metrics, prints the summary and returns the exit error.
 func (r *runner) finish(ctx context.Context, stepErr error) error {
@@ -126,6 +132,9 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 			Status: out.status, Note: out.note, States: map[string]int{}}
 		for _, row := range rows {
 			fs.States[string(row.State)]++
+			if rowProblem(row.State) && len(fs.Problems) < maxPrintedProblems && out.status != "duplicate" {
+				fs.Problems = append(fs.Problems, describeProblem(&row.Row))
+			}
 		}
 		sum.Files = append(sum.Files, fs)
 		all = append(all, rows...)
@@ -208,6 +217,12 @@ func (r *runner) printSummary(w io.Writer, sum *runSummary) {
 		if f.Note != "" {
 			fmt.Fprintf(w, "      %s\n", f.Note)
 		}
+		for _, p := range f.Problems {
+			fmt.Fprintf(w, "      %s\n", p)
+		}
+		if n := problemCount(f.States); n > len(f.Problems) && len(f.Problems) > 0 {
+			fmt.Fprintf(w, "      … and %d more rows; see the reports\n", n-len(f.Problems))
+		}
 	}
 	if len(sum.Files) == 0 {
 		fmt.Fprintln(w, "  no new payout files")
@@ -219,6 +234,34 @@ func (r *runner) printSummary(w io.Writer, sum *runSummary) {
 	if len(sum.Reports) > 0 {
 		fmt.Fprintf(w, "reports: %s\n", reportDir(sum.Reports))
 	}
+}
+
+// describeProblem returns one line about a row that was not paid. The
+// message of an invalid row already names its row and column.
+func describeProblem(row *state.Row) string {
+	if row.State == state.Invalid {
+		return row.ErrorMessage
+	}
+	return fmt.Sprintf("row %d (%s) %s: %s", row.RowNum, row.Reference, row.State, row.ErrorMessage)
+}
+
+// rowProblem reports whether rows in this state need a person's attention.
+func rowProblem(s state.State) bool {
+	switch s {
+	case state.Invalid, state.Rejected, state.Conflict, state.Retryable:
+		return true
+	}
+	return false
+}
+
+func problemCount(states map[string]int) int {
+	n := 0
+	for s, c := range states {
+		if rowProblem(state.State(s)) {
+			n += c
+		}
+	}
+	return n
 }
 
 func reportDir(paths []string) string {
