@@ -54,12 +54,15 @@ func (b *s3Inbox) Move(ctx context.Context, f *sourceFile, folder string) (strin
 	return m.Dest, nil
 }
 
-// moveSidecar moves FILE.control after its file. A failure is logged, and
-// the sidecar stays in the inbox, where runs skip it.
+// moveSidecar moves FILE.control after its file, if it exists. A failure is
+// logged, and the sidecar stays in the inbox, where runs skip it.
 func (b *s3Inbox) moveSidecar(ctx context.Context, file *state.Move) {
 	m := &state.Move{FileID: file.FileID, Source: file.Source + ".control", Dest: file.Dest + ".control",
 		RunID: b.runID}
 	err := b.startSidecarMove(ctx, m)
+	if errors.Is(err, s3store.ErrNotFound) {
+		return
+	}
 	if err == nil {
 		err = completeMove(ctx, b.store, b.ledger, m)
 	}
@@ -191,6 +194,7 @@ func (r *runner) finishPendingMoves(ctx context.Context) {
 		log.Error("pending inbox moves not finished", "count", len(moves), "error", err)
 		return
 	}
+	box := &s3Inbox{store: store, ledger: r.ledger, runID: r.runID, logger: log}
 	for _, m := range moves {
 		if err := completeMove(ctx, store, r.ledger, m); err != nil {
 			log.Error("interrupted inbox move not finished", "file_id", m.FileID, "from", m.Source,
@@ -198,5 +202,9 @@ func (r *runner) finishPendingMoves(ctx context.Context) {
 			continue
 		}
 		log.Info("interrupted inbox move finished", "file_id", m.FileID, "from", m.Source, "to", m.Dest)
+		if !strings.HasSuffix(m.Source, ".control") && m.State == state.MoveDone {
+			// The run stopped before it moved the file's sidecar, if any.
+			box.moveSidecar(ctx, m)
+		}
 	}
 }

@@ -322,6 +322,7 @@ func TestS3Reports_LandUnderDatedPrefix(t *testing.T) {
 func TestS3Inbox_PendingMoveWithoutCopyRedone(t *testing.T) {
 	e := newS3Env(t)
 	e.upload(t, "inbox/june.csv", "june.csv", true)
+	e.upload(t, "inbox/june.csv.control", "june.csv.control", true)
 	code, stdout, stderr := e.run(t, "--no-move", "s3://payouts/inbox/")
 	if code != exitOK {
 		t.Fatalf("run exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -343,8 +344,9 @@ func TestS3Inbox_PendingMoveWithoutCopyRedone(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("repair run exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if got := e.keys(t, ""); !slices.Equal(got, []string{"processed/june.csv"}) {
-		t.Errorf("bucket after the repair = %v, want only processed/june.csv", got)
+	want := []string{"processed/june.csv", "processed/june.csv.control"}
+	if got := e.keys(t, ""); !slices.Equal(got, want) {
+		t.Errorf("bucket after the repair = %v, want %v", got, want)
 	}
 	led = e.openLedger(t)
 	if pending, _ := led.PendingMoves(context.Background()); len(pending) != 0 {
