@@ -62,6 +62,7 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 	if staleAfter <= 0 {
 		return usageError("invalid --stale-after %s: use a positive duration such as 72h", staleAfter)
 	}
+
 	if since != "" {
 		t, err := parseSince(since)
 		if err != nil {
@@ -73,6 +74,7 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+
 	rows, err := led.ReportRows(ctx, filter)
 	if err != nil {
 		return err
@@ -84,6 +86,7 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 	if strings.HasPrefix(out, "s3://") {
 		return usageError("payrun report writes to a local directory; use payrun run --reports s3://… for bucket reports")
 	}
+
 	opts, err := reportOptions(ctx, led, rows, staleAfter)
 	if err != nil {
 		return err
@@ -95,6 +98,7 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 	if err != nil {
 		return err
 	}
+
 	if !a.printReconciliation(rows, opts) {
 		return withCode(exitRowProblems, nil)
 	}
