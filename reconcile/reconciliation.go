@@ -41,8 +41,8 @@ type CurrencySummary struct {
 	Rejected  Bucket `json:"rejected"`
 	Skipped   Bucket `json:"skipped"`
 	Pending   Bucket `json:"pending"`
-	// Unclassified holds rows in a state this version of payrun does not
-	// know; any such row fails the states check.
+	// Unclassified contains rows in a state that this version of payrun does
+	// not know. Any such row fails the states check.
 	Unclassified Bucket `json:"unclassified"`
 }
 
@@ -132,7 +132,8 @@ func (o ReportOptions) withDefaults() ReportOptions {
 	return o
 }
 
-// minorBucket sums in integer minor units until the report is built.
+// minorBucket is a Bucket in integer minor units, converted to a decimal
+// string when the report is built.
 type minorBucket struct {
 	rows  int
 	minor int64
@@ -416,7 +417,8 @@ func addAmounts(currency string, amounts ...string) string {
 	return payrun.FormatMinor(total, currency)
 }
 
-// toMinor converts a decimal string to minor units of currency; "" is zero.
+// toMinor converts a decimal string to minor units of currency. The empty
+// string is zero.
 func toMinor(s, currency string) (int64, bool) {
 	if s == "" {
 		return 0, true

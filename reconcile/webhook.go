@@ -68,7 +68,7 @@ func NewWebhookHandler(store EventStore, v *Verifier, logger *slog.Logger, m *Me
 }
 
 // envelope is the body of a delivery. Data stays raw until the event type
-// tells what it contains.
+// determines what it contains.
 type envelope struct {
 	ID        string          `json:"id"`
 	Type      string          `json:"type"`
@@ -141,7 +141,7 @@ func (h *WebhookHandler) record(w http.ResponseWriter, r *http.Request, ev state
 	json.NewEncoder(w).Encode(map[string]string{"event_id": ev.ID, "outcome": outcome})
 }
 
-// reject answers a delivery that changes nothing. The event id in the log is
+// reject responds to a delivery that changes nothing. The event id in the log is
 // the one the sender claimed, since nothing about the delivery is verified.
 func (h *WebhookHandler) reject(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
 	h.metrics.countRejected(reason)
