@@ -141,8 +141,9 @@ func (h *WebhookHandler) record(w http.ResponseWriter, r *http.Request, ev state
 	json.NewEncoder(w).Encode(map[string]string{"event_id": ev.ID, "outcome": outcome})
 }
 
-// reject responds to a delivery that changes nothing. The event id in the log is
-// the one the sender claimed, since nothing about the delivery is verified.
+// reject responds to a delivery that changes nothing. The response names only
+// the reason, and the log has the details. The event id in the log is the one
+// the sender claimed, since nothing about the delivery is verified.
 func (h *WebhookHandler) reject(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
 	h.metrics.countRejected(reason)
 	h.rejectLog.Do(func() {
@@ -150,7 +151,7 @@ func (h *WebhookHandler) reject(w http.ResponseWriter, r *http.Request, status i
 			"claimed_event_id", truncate(r.Header.Get(submit.HeaderWebhookID), 64),
 			"remote_addr", r.RemoteAddr, "error", err)
 	})
-	http.Error(w, err.Error(), status)
+	http.Error(w, "webhook delivery rejected: "+reason, status)
 }
 
 // verifyStatus maps a verification error to the HTTP status and the metrics

@@ -314,3 +314,16 @@ func TestWebhookHandler_ConcurrentDuplicates(t *testing.T) {
 		t.Errorf("%d events recorded, want 1", n)
 	}
 }
+
+func TestWebhookHandler_RejectionBodyNamesReasonOnly(t *testing.T) {
+	e := newHandlerEnv(t)
+	req := signedRequest("evt_1", "payout.failed", strconv.FormatInt(time.Now().Unix(), 10), "v1="+strings.Repeat("0", 64), []byte("{}"))
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", rec.Code)
+	}
+	if body := strings.TrimSpace(rec.Body.String()); body != "webhook delivery rejected: signature" {
+		t.Errorf("body %q, want only the reason", body)
+	}
+}
