@@ -86,6 +86,41 @@ func parseAmount(text string, nf numberFormat) (decimal.Decimal, int, *finding) 
 	return amountValue(intPart, fracPart)
 }
 
+// plainAmountMinor converts an amount written as digits with an optional
+// decimal separator and at most scale decimals ("1234.5") to minor units
+// without building a decimal. It returns false for anything else, which
+// parseAmount then parses or explains; for the amounts it accepts, both agree.
+func plainAmountMinor(text string, decimalSep rune, scale int) (int64, bool) {
+	var minor int64
+	digits, places, separator := 0, 0, false
+	for i := 0; i < len(text); i++ {
+		b := text[i]
+		switch {
+		case b >= '0' && b <= '9' && separator:
+			places++
+		case b >= '0' && b <= '9':
+			if digits > 0 || b != '0' {
+				digits++
+			}
+		case rune(b) == decimalSep && !separator && i > 0:
+			separator = true
+			continue
+		default:
+			return 0, false
+		}
+		// Overflow past 12 digits is harmless: such a text is rejected below.
+		minor = minor*10 + int64(b-'0')
+	}
+
+	if digits > payrun.MaxAmountDigits || places > scale || (separator && places == 0) || minor == 0 {
+		return 0, false
+	}
+	for ; places < scale; places++ {
+		minor *= 10
+	}
+	return minor, true
+}
+
 // amountCharacterFinding rejects signs, currency symbols and letters.
 func amountCharacterFinding(text, hint string) *finding {
 	if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "(") && strings.HasSuffix(text, ")") {

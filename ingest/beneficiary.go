@@ -3,20 +3,30 @@ package ingest
 import (
 	"fmt"
 	"net/mail"
-	"regexp"
 	"strings"
 
 	"github.com/payrun/payrun"
 )
 
-var (
-	beneficiaryIDPattern = regexp.MustCompile(`^ben_[a-zA-Z0-9]+$`)
-	instrumentIDPattern  = regexp.MustCompile(`^ins_[a-zA-Z0-9]+$`)
-)
+// isAntonID reports whether s is prefix followed by one or more ASCII
+// letters and digits, the shape of Anton's ids ("ben_…", "ins_…").
+func isAntonID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		b := rest[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // identityColumns describe a beneficiary keyed by external_ref; a row that
 // names an existing beneficiary by id needs none of them.
-var identityColumns = []string{
+var identityColumns = []column{
 	colExternalRef, colBeneficiaryType, colFirstName, colLastName, colBusinessName, colEmail,
 	colPhone, colDateOfBirth, colNationality, colAddressLine1, colAddressLine2, colCity,
 	colState, colPostalCode, colAccountHolderName, colIBAN, colBIC, colRoutingNumber,
@@ -48,7 +58,7 @@ func (c *rowCheck) checkBeneficiary(in *payrun.Instruction) {
 
 func (c *rowCheck) checkExistingBeneficiary(in *payrun.Instruction) {
 	if c.require(colBeneficiaryID, "(an existing beneficiary needs beneficiary_id and instrument_id)") {
-		if beneficiaryIDPattern.MatchString(c.value(colBeneficiaryID)) {
+		if isAntonID(c.value(colBeneficiaryID), "ben_") {
 			in.BeneficiaryID = c.value(colBeneficiaryID)
 		} else {
 			c.add(colBeneficiaryID, SeverityError, &finding{CodeBeneficiaryID,
@@ -56,7 +66,7 @@ func (c *rowCheck) checkExistingBeneficiary(in *payrun.Instruction) {
 		}
 	}
 	if c.require(colInstrumentID, "(an existing beneficiary needs beneficiary_id and instrument_id)") {
-		if instrumentIDPattern.MatchString(c.value(colInstrumentID)) {
+		if isAntonID(c.value(colInstrumentID), "ins_") {
 			in.InstrumentID = c.value(colInstrumentID)
 		} else {
 			c.add(colInstrumentID, SeverityError, &finding{CodeInstrumentID,
@@ -65,7 +75,7 @@ func (c *rowCheck) checkExistingBeneficiary(in *payrun.Instruction) {
 	}
 
 	var ignored []string
-	for _, col := range identityColumns {
+	for _, col := range c.r.cols.details {
 		if c.value(col) != "" {
 			ignored = append(ignored, c.r.cols.name(col))
 		}
@@ -131,10 +141,10 @@ func (c *rowCheck) checkIdentity(b *payrun.Beneficiary) {
 	}
 }
 
-func (c *rowCheck) checkName(col string) bool {
+func (c *rowCheck) checkName(col column) bool {
 	if hasControl(c.value(col)) {
 		c.add(col, SeverityError, &finding{CodeControlCharacter,
-			col + " contains a control character such as a tab or line break",
+			col.String() + " contains a control character such as a tab or line break",
 			"remove the control character and re-export"})
 		return false
 	}
@@ -190,7 +200,7 @@ func (c *rowCheck) checkContact(b *payrun.Beneficiary) {
 
 func (c *rowCheck) checkAddress(b *payrun.Beneficiary) {
 	b.Address.Country = b.Country
-	for _, col := range []string{colAddressLine1, colAddressLine2, colCity, colPostalCode, colState} {
+	for _, col := range []column{colAddressLine1, colAddressLine2, colCity, colPostalCode, colState} {
 		if c.value(col) != "" {
 			c.checkText(col, 0)
 		}
@@ -202,7 +212,7 @@ func (c *rowCheck) checkAddress(b *payrun.Beneficiary) {
 	b.Address.PostalCode = payrun.NewSecret(c.value(colPostalCode))
 	b.Address.State = strings.ToUpper(c.value(colState))
 
-	for _, col := range []string{colAddressLine1, colCity, colPostalCode} {
+	for _, col := range []column{colAddressLine1, colCity, colPostalCode} {
 		if c.value(col) == "" {
 			c.neededIfNew(col)
 		}
@@ -225,13 +235,13 @@ func (c *rowCheck) checkUSState(state string) {
 
 // neededIfNew warns about a field that Anton needs only to create a new
 // beneficiary; payrun validate cannot know whether Anton has it already.
-func (c *rowCheck) neededIfNew(col string) {
+func (c *rowCheck) neededIfNew(col column) {
 	if c.broken[col] {
 		return
 	}
 	c.add(col, SeverityWarning, &finding{CodeNeededIfNew,
-		col + " is empty: it is needed if this beneficiary is new to Anton",
-		"fill in " + col + " unless Anton already has this beneficiary (by external_ref)"})
+		col.String() + " is empty: it is needed if this beneficiary is new to Anton",
+		"fill in " + col.String() + " unless Anton already has this beneficiary (by external_ref)"})
 }
 
 func checkEmail(s string) *finding {

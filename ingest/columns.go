@@ -5,44 +5,86 @@ import (
 	"strings"
 )
 
+// column is a canonical payout column. Its String is the canonical name.
+type column uint8
+
 // Canonical payout columns.
 const (
-	colReference         = "reference"
-	colAmount            = "amount"
-	colCurrency          = "currency"
-	colSourceCurrency    = "source_currency"
-	colMethod            = "method"
-	colPurpose           = "purpose"
-	colDescription       = "description"
-	colBeneficiaryID     = "beneficiary_id"
-	colInstrumentID      = "instrument_id"
-	colExternalRef       = "external_ref"
-	colBeneficiaryType   = "beneficiary_type"
-	colFirstName         = "first_name"
-	colLastName          = "last_name"
-	colBusinessName      = "business_name"
-	colEmail             = "email"
-	colPhone             = "phone"
-	colDateOfBirth       = "date_of_birth"
-	colNationality       = "nationality"
-	colCountry           = "country"
-	colAddressLine1      = "address_line1"
-	colAddressLine2      = "address_line2"
-	colCity              = "city"
-	colState             = "state"
-	colPostalCode        = "postal_code"
-	colAccountHolderName = "account_holder_name"
-	colIBAN              = "iban"
-	colBIC               = "bic"
-	colRoutingNumber     = "routing_number"
-	colAccountNumber     = "account_number"
-	colAccountType       = "account_type"
-	colSortCode          = "sort_code"
+	colReference column = iota
+	colAmount
+	colCurrency
+	colSourceCurrency
+	colMethod
+	colPurpose
+	colDescription
+	colBeneficiaryID
+	colInstrumentID
+	colExternalRef
+	colBeneficiaryType
+	colFirstName
+	colLastName
+	colBusinessName
+	colEmail
+	colPhone
+	colDateOfBirth
+	colNationality
+	colCountry
+	colAddressLine1
+	colAddressLine2
+	colCity
+	colState
+	colPostalCode
+	colAccountHolderName
+	colIBAN
+	colBIC
+	colRoutingNumber
+	colAccountNumber
+	colAccountType
+	colSortCode
+
+	numColumns = iota
 )
+
+// columnNames are the canonical names, indexed by column.
+var columnNames = [numColumns]string{
+	colReference:         "reference",
+	colAmount:            "amount",
+	colCurrency:          "currency",
+	colSourceCurrency:    "source_currency",
+	colMethod:            "method",
+	colPurpose:           "purpose",
+	colDescription:       "description",
+	colBeneficiaryID:     "beneficiary_id",
+	colInstrumentID:      "instrument_id",
+	colExternalRef:       "external_ref",
+	colBeneficiaryType:   "beneficiary_type",
+	colFirstName:         "first_name",
+	colLastName:          "last_name",
+	colBusinessName:      "business_name",
+	colEmail:             "email",
+	colPhone:             "phone",
+	colDateOfBirth:       "date_of_birth",
+	colNationality:       "nationality",
+	colCountry:           "country",
+	colAddressLine1:      "address_line1",
+	colAddressLine2:      "address_line2",
+	colCity:              "city",
+	colState:             "state",
+	colPostalCode:        "postal_code",
+	colAccountHolderName: "account_holder_name",
+	colIBAN:              "iban",
+	colBIC:               "bic",
+	colRoutingNumber:     "routing_number",
+	colAccountNumber:     "account_number",
+	colAccountType:       "account_type",
+	colSortCode:          "sort_code",
+}
+
+func (c column) String() string { return columnNames[c] }
 
 // canonicalColumns lists every column a payout file may have, in the order
 // messages list them.
-var canonicalColumns = []string{
+var canonicalColumns = []column{
 	colReference, colAmount, colCurrency, colSourceCurrency, colMethod, colPurpose,
 	colDescription, colBeneficiaryID, colInstrumentID, colExternalRef, colBeneficiaryType,
 	colFirstName, colLastName, colBusinessName, colEmail, colPhone, colDateOfBirth,
@@ -52,19 +94,22 @@ var canonicalColumns = []string{
 }
 
 // requiredColumns must be present in every payout file.
-var requiredColumns = []string{colReference, colAmount, colCurrency}
+var requiredColumns = []column{colReference, colAmount, colCurrency}
+
+// requiredNames lists the required columns for messages.
+var requiredNames = "reference, amount, currency"
 
 // identifierColumns hold identifiers that must stay text: a spreadsheet that
 // stores them as numbers drops leading zeros and keeps only 15 significant
 // digits.
-var identifierColumns = map[string]bool{
+var identifierColumns = [numColumns]bool{
 	colReference: true, colBeneficiaryID: true, colInstrumentID: true, colExternalRef: true,
 	colIBAN: true, colBIC: true, colRoutingNumber: true, colAccountNumber: true,
 	colSortCode: true, colPhone: true, colPostalCode: true,
 }
 
 // personalColumns hold personal data, so their values are masked in problems.
-var personalColumns = map[string]bool{
+var personalColumns = [numColumns]bool{
 	colFirstName: true, colLastName: true, colBusinessName: true, colAccountHolderName: true,
 	colEmail: true, colPhone: true, colDateOfBirth: true, colAddressLine1: true,
 	colAddressLine2: true, colCity: true, colPostalCode: true, colIBAN: true,
@@ -73,7 +118,7 @@ var personalColumns = map[string]bool{
 
 // builtinAliases maps the column names of Anton's batch templates, and a few
 // common spellings, to canonical columns. Keys are header keys (see headerKey).
-var builtinAliases = map[string]string{
+var builtinAliases = map[string]column{
 	"payeeid":          colBeneficiaryID,
 	"destamount":       colAmount,
 	"destcurrency":     colCurrency,
@@ -94,10 +139,10 @@ var builtinAliases = map[string]string{
 	"accountholder":    colAccountHolderName,
 }
 
-var canonicalByKey = func() map[string]string {
-	m := make(map[string]string, len(canonicalColumns))
+var canonicalByKey = func() map[string]column {
+	m := make(map[string]column, len(canonicalColumns))
 	for _, c := range canonicalColumns {
-		m[headerKey(c)] = c
+		m[headerKey(c.String())] = c
 	}
 	return m
 }()
@@ -119,24 +164,24 @@ func headerKey(header string) string {
 
 // columnMap is the result of mapping a header row.
 type columnMap struct {
-	header  []string       // the header cells as the file spells them, cleaned
-	index   map[string]int // canonical column -> cell index
-	unknown []int          // indexes of cells that map to no column
-	unnamed []int          // indexes of empty header cells
+	header  []string        // the header cells as the file spells them, cleaned
+	index   [numColumns]int // canonical column -> cell index, -1 when absent
+	byCell  []column        // cell index -> canonical column, for mapped cells
+	mapped  []int           // indexes of the cells that map to a column, in file order
+	unknown []int           // indexes of cells that map to no column
+	unnamed []int           // indexes of empty header cells
+	details []column        // identity columns the header has, in canonical order
 }
 
 // has reports whether the file has the canonical column.
-func (m *columnMap) has(col string) bool {
-	_, ok := m.index[col]
-	return ok
-}
+func (m *columnMap) has(col column) bool { return m.index[col] >= 0 }
 
 // name returns the header of a canonical column as the file spells it.
-func (m *columnMap) name(col string) string {
-	if i, ok := m.index[col]; ok {
+func (m *columnMap) name(col column) string {
+	if i := m.index[col]; i >= 0 {
 		return m.header[i]
 	}
-	return col
+	return col.String()
 }
 
 // mapHeader maps header cells to canonical columns, using the profile's aliases
@@ -147,7 +192,10 @@ func mapHeader(cells []string, aliases map[string]string) (*columnMap, *FileErro
 		profileAliases[headerKey(from)] = to
 	}
 
-	m := &columnMap{index: make(map[string]int)}
+	m := &columnMap{byCell: make([]column, len(cells))}
+	for i := range m.index {
+		m.index[i] = -1
+	}
 	seen := make(map[string]int)
 	for i, raw := range cells {
 		header := cleanText(raw)
@@ -165,38 +213,46 @@ func mapHeader(cells []string, aliases map[string]string) (*columnMap, *FileErro
 		}
 		seen[key] = i
 
-		col, err := resolveColumn(key, profileAliases)
+		col, known, err := resolveColumn(key, profileAliases)
 		if err != nil {
 			return nil, err
 		}
-		if col == "" {
+		if !known {
 			m.unknown = append(m.unknown, i)
 			continue
 		}
-		if first, dup := m.index[col]; dup {
+		if first := m.index[col]; first >= 0 {
 			return nil, fileErrorf(CodeDuplicateColumns,
 				"keep one of them and re-export",
 				"columns %q and %q both map to %s", m.header[first], header, col)
 		}
 		m.index[col] = i
+		m.byCell[i] = col
+		m.mapped = append(m.mapped, i)
+	}
+	for _, col := range identityColumns {
+		if m.has(col) {
+			m.details = append(m.details, col)
+		}
 	}
 	return m, nil
 }
 
-func resolveColumn(key string, profileAliases map[string]string) (string, *FileError) {
+func resolveColumn(key string, profileAliases map[string]string) (column, bool, *FileError) {
 	if to, ok := profileAliases[key]; ok {
 		col, known := canonicalByKey[headerKey(to)]
 		if !known {
-			return "", fileErrorf(CodeInvalidProfile,
+			return 0, false, fileErrorf(CodeInvalidProfile,
 				"an alias must name a column listed in docs/problem-codes.md",
 				"profile alias for %q names %q, which is not a payout column", key, to)
 		}
-		return col, nil
+		return col, true, nil
 	}
 	if col, ok := canonicalByKey[key]; ok {
-		return col, nil
+		return col, true, nil
 	}
-	return builtinAliases[key], nil
+	col, ok := builtinAliases[key]
+	return col, ok, nil
 }
 
 // missingColumns returns the required columns the header lacks, including the
@@ -205,16 +261,16 @@ func (m *columnMap) missingColumns() []string {
 	var missing []string
 	for _, col := range requiredColumns {
 		if !m.has(col) {
-			missing = append(missing, col)
+			missing = append(missing, col.String())
 		}
 	}
 
 	byID := m.has(colBeneficiaryID) || m.has(colInstrumentID)
 	switch {
 	case byID && !m.has(colBeneficiaryID):
-		missing = append(missing, colBeneficiaryID)
+		missing = append(missing, colBeneficiaryID.String())
 	case byID && !m.has(colInstrumentID):
-		missing = append(missing, colInstrumentID)
+		missing = append(missing, colInstrumentID.String())
 	case !byID && !m.has(colExternalRef):
 		missing = append(missing, "beneficiary_id + instrument_id or external_ref")
 	}
@@ -233,7 +289,7 @@ func (m *columnMap) missingColumnsError(missing []string) *FileError {
 		"rename the column in the file (headers ignore case, spaces, underscores and hyphens) or add an alias to the source profile",
 		"missing required column %s; expected %s; found %s",
 		strings.Join(missing, ", "),
-		strings.Join(requiredColumns, ", ")+" and beneficiary_id + instrument_id or external_ref",
+		requiredNames+" and beneficiary_id + instrument_id or external_ref",
 		strings.Join(found, ", "))
 }
 

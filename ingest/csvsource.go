@@ -17,13 +17,15 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// csvSource reads the records of a CSV file as text cells.
+// csvSource reads the records of a CSV file as text cells. The cells of a
+// row share one buffer, which the next row overwrites.
 type csvSource struct {
 	file    *os.File
 	reader  *csv.Reader
 	checker *utf8Checker // nil unless the file is read as UTF-8
-	row     int          // spreadsheet row of the last record
-	endLine int          // last physical line of the last record
+	cells   []cell
+	row     int // spreadsheet row of the last record
+	endLine int // last physical line of the last record
 }
 
 // parseDelimiter turns a profile's delimiter setting into a rune.
@@ -58,6 +60,8 @@ func openCSV(path string, delimiter rune, encodingName string) (*csvSource, erro
 	reader := csv.NewReader(text)
 	reader.Comma = delimiter
 	reader.FieldsPerRecord = -1
+	// The field strings of a record stay valid; only the slice is reused.
+	reader.ReuseRecord = true
 	return &csvSource{file: file, reader: reader, checker: checker}, nil
 }
 
@@ -110,19 +114,21 @@ func (s *csvSource) next() (sourceRow, error) {
 		return sourceRow{}, s.readError(err)
 	}
 
-	startLine, _ := s.reader.FieldPos(0)
-	newlines := 0
-	cells := make([]cell, len(record))
-	for i, field := range record {
-		cells[i] = cell{text: field}
-		newlines += strings.Count(field, "\n")
+	s.cells = s.cells[:0]
+	for _, field := range record {
+		s.cells = append(s.cells, cell{text: field})
 	}
 
 	// encoding/csv skips blank lines, but a spreadsheet shows each as a row.
+	// The record ends on the line of its last field plus that field's line
+	// breaks.
+	startLine, _ := s.reader.FieldPos(0)
+	last := len(record) - 1
+	lastLine, _ := s.reader.FieldPos(last)
 	blank := startLine - s.endLine - 1
 	s.row += 1 + blank
-	s.endLine = startLine + newlines
-	return sourceRow{row: s.row, line: startLine, cells: cells}, nil
+	s.endLine = lastLine + strings.Count(record[last], "\n")
+	return sourceRow{row: s.row, line: startLine, cells: s.cells}, nil
 }
 
 func (s *csvSource) readError(err error) error {
@@ -146,6 +152,23 @@ func (s *csvSource) readError(err error) error {
 }
 
 func (s *csvSource) close() error { return s.file.Close() }
+
+// completeRunes returns the length of b without a multi-byte sequence that
+// the end of b cuts off.
+func completeRunes(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if b[i] < utf8.RuneSelf {
+			return len(b)
+		}
+		if utf8.RuneStart(b[i]) {
+			if utf8.FullRune(b[i:]) {
+				return len(b)
+			}
+			return i
+		}
+	}
+	return len(b)
+}
 
 // invalidUTF8Error reports the first byte that is not valid UTF-8.
 type invalidUTF8Error struct {
@@ -197,6 +220,15 @@ func (c *utf8Checker) Read(p []byte) (int, error) {
 // scan returns how many bytes are valid and how many form an incomplete
 // sequence at the end that more input may complete.
 func (c *utf8Checker) scan(b []byte, more bool) (valid, held int) {
+	end := len(b)
+	if more {
+		end = completeRunes(b)
+	}
+	if utf8.Valid(b[:end]) {
+		c.line += bytes.Count(b[:end], []byte{'\n'})
+		return end, len(b) - end
+	}
+
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {
 			if b[i] == '\n' {

@@ -59,12 +59,8 @@ func (e *ErrorsCSV) Write(header []string, rec Record) error {
 	}
 
 	line := make([]string, 0, len(e.header)+2)
-	for i, h := range e.header {
-		key := h
-		if key == "" {
-			key = fmt.Sprintf("column %d", i+1)
-		}
-		line = append(line, rec.Raw[key])
+	for i := range e.header {
+		line = append(line, rec.Raw.text(i))
 	}
 	reasons, codes := errorSummary(rec.Problems)
 	line = append(line, reasons, codes)

@@ -12,7 +12,8 @@ import (
 )
 
 // FuzzCSVReader feeds arbitrary bytes to Open and Next: they must never
-// panic, and every error must be a *FileError or io.EOF.
+// panic, and every error must be a *FileError or io.EOF. Next may return a
+// *FileError for damage below the header, since the file is read in one pass.
 func FuzzCSVReader(f *testing.F) {
 	for _, name := range []string{"shape.csv", "bom.csv", "utf16le.csv", "semicolon.csv", "duplicates.csv"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
@@ -41,8 +42,12 @@ func FuzzCSVReader(f *testing.F) {
 			if errors.Is(err, io.EOF) {
 				return
 			}
+			var fe *FileError
+			if errors.As(err, &fe) {
+				return
+			}
 			if err != nil {
-				t.Fatalf("Next error after a clean Open: %v", err)
+				t.Fatalf("Next error %v (%T), want *FileError or io.EOF", err, err)
 			}
 			if rec.Valid() && len(codes(rec, SeverityError)) > 0 {
 				t.Fatalf("row %d valid with errors %v", rec.Row, rec.Problems)

@@ -30,6 +30,7 @@ func readFile(t *testing.T, name string, opts Options) ([]Record, *Reader) {
 		if err != nil {
 			t.Fatalf("Next() on %s error: %v", name, err)
 		}
+		rec.Raw = rec.Raw.Clone()
 		records = append(records, rec)
 	}
 }
@@ -38,22 +39,28 @@ func readFile(t *testing.T, name string, opts Options) ([]Record, *Reader) {
 func byReference(records []Record) map[string]Record {
 	m := make(map[string]Record, len(records))
 	for _, rec := range records {
-		m[cleanIdentifier(rec.Raw["reference"])] = rec
+		m[cleanIdentifier(rec.Raw.Get("reference"))] = rec
 	}
 	return m
 }
 
-// openError returns the *FileError of opening a testdata file.
-func openError(t *testing.T, name string, opts Options) *FileError {
+// readError returns the *FileError of reading a testdata file, from Open or
+// from a later call to Next, since a file is read in one pass.
+func readError(t *testing.T, name string, opts Options) *FileError {
 	t.Helper()
 	r, err := Open(filepath.Join("testdata", name), opts)
-	if err == nil {
+	for err == nil {
+		_, err = r.Next()
+	}
+	if r != nil {
 		r.Close()
-		t.Fatalf("Open(%s) succeeded, want a file error", name)
+	}
+	if errors.Is(err, io.EOF) {
+		t.Fatalf("reading %s succeeded, want a file error", name)
 	}
 	var fe *FileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("Open(%s) error %v (%T), want *FileError", name, err, err)
+		t.Fatalf("reading %s: error %v (%T), want *FileError", name, err, err)
 	}
 	return fe
 }

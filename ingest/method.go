@@ -53,7 +53,7 @@ func (c *rowCheck) resolveMethod(currency string, withDetails bool) string {
 
 // foreignCredentials lists, per rail, the credential columns of other methods.
 // A row with one of them is meant for another method.
-var foreignCredentials = map[string][]string{
+var foreignCredentials = map[string][]column{
 	payrun.MethodSEPA:          {colRoutingNumber, colAccountNumber, colSortCode},
 	payrun.MethodACH:           {colIBAN, colSortCode, colBIC},
 	payrun.MethodFasterPayment: {colIBAN, colRoutingNumber, colBIC},
@@ -123,13 +123,13 @@ func (c *rowCheck) checkBank(method, currency string, b *payrun.Beneficiary) {
 	}
 }
 
-func (c *rowCheck) missingDetail(col, method string) {
+func (c *rowCheck) missingDetail(col column, method string) {
 	if c.broken[col] {
 		return
 	}
 	c.add(col, SeverityError, &finding{CodeBankDetails,
 		fmt.Sprintf("%s is missing: method %s needs it", col, method),
-		"fill in " + col + ", or correct the method"})
+		"fill in " + col.String() + ", or correct the method"})
 }
 
 func (c *rowCheck) checkIBANColumn(method string, bank *payrun.BankDetails, required bool) bool {
@@ -231,7 +231,10 @@ func (c *rowCheck) checkSWIFTBank(method string, bank *payrun.BankDetails) {
 	} else {
 		bank.Method = payrun.InstrumentSWIFT
 		if v := c.value(colAccountNumber); v == "" {
-			c.missingDetail(colAccountNumber+" or "+colIBAN, method)
+			name := colAccountNumber.String() + " or " + colIBAN.String()
+			c.addNamed(name, "", SeverityError, &finding{CodeBankDetails,
+				fmt.Sprintf("%s is missing: method %s needs it", name, method),
+				"fill in " + name + ", or correct the method"})
 		} else if f := checkSWIFTAccount(v); f != nil {
 			c.add(colAccountNumber, SeverityError, f)
 		} else {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -59,7 +60,43 @@ func removeSpaces(s string) string {
 // hasControl reports whether s contains a control character (a C0 or C1 code,
 // including tab and newline), which a name or reference must not contain.
 func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < 0x20 || b == 0x7f {
+			return true
+		}
+		if b >= utf8.RuneSelf {
+			return strings.IndexFunc(s[i:], unicode.IsControl) >= 0
+		}
+	}
+	return false
+}
+
+// isASCII reports whether s is plain 7-bit ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// trimASCII is cleanText for ASCII text: it trims the ASCII spaces that
+// unicode.IsSpace reports.
+func trimASCII(s string) string {
+	start, end := 0, len(s)
+	for start < end && isASCIISpace(s[start]) {
+		start++
+	}
+	for end > start && isASCIISpace(s[end-1]) {
+		end--
+	}
+	return s[start:end]
+}
+
+func isASCIISpace(b byte) bool {
+	return b == ' ' || b >= '\t' && b <= '\r'
 }
 
 func allDigits(s string) bool {

@@ -1,10 +1,7 @@
 package ingest
 
 import (
-	"errors"
 	"fmt"
-	"hash/maphash"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -17,20 +14,33 @@ import (
 type Record struct {
 	// Row is the spreadsheet row; Line is the first physical line in a CSV file.
 	Row, Line int
-	// Raw holds the cell values by original header, unmasked, for --errors-out only.
-	Raw map[string]string
+	// Raw holds the cell values by original header, unmasked, for --errors-out
+	// only. It is valid until the next call to Next.
+	Raw Raw
+	// Reference is the row's cleaned reference cell, also when the row is
+	// invalid; "" when the cell is empty or damaged.
+	Reference string
 	// Instruction is the validated payout; nil when the row has an error.
 	Instruction *payrun.Instruction
+	// Minor is the amount of Instruction in minor units of its currency, 0
+	// when the row has an error.
+	Minor int64
 	// Problems lists every error and warning of this row.
 	Problems []Problem
+	// LateDuplicates lists rows returned earlier that this row's reference
+	// makes invalid. Each earlier row is listed once, on the first row that
+	// repeats its reference.
+	LateDuplicates []LateDuplicate
 }
 
-// Valid reports whether the row has no error.
+// Valid reports whether the row has no error. A valid row may still turn
+// invalid when a later row repeats its reference (see LateDuplicates).
 func (r Record) Valid() bool { return r.Instruction != nil }
 
-// Reader streams the records of one payout file. Open reads the file once to
-// count references (two rows with one reference are both invalid), and Next
-// reads it a second time, so a Reader takes a path, not a stream.
+// Reader streams the records of one payout file in a single pass. A reference
+// that a later row repeats makes both rows invalid: the later Record carries
+// the error, and the earlier row comes back as a LateDuplicate, on that later
+// Record and from LateDuplicates after io.EOF.
 type Reader struct {
 	path   string
 	format string
@@ -42,43 +52,41 @@ type Reader struct {
 	cols         *columnMap
 	fileProblems []Problem
 
-	seed       maphash.Seed
-	references map[uint64]rowPair
-	payees     map[uint64]rowPair
+	check  rowCheck
+	dups   *duplicateIndex
+	scales []currencyScale
 }
 
-// rowPair counts the rows that share a hash and keeps the first two of them,
-// so a message can name the other row. It is the fixed per-row memory cost.
-type rowPair struct {
-	count         uint32
-	first, second uint32
+// currencyScale caches payrun.CurrencyScale for one code.
+type currencyScale struct {
+	code  string
+	scale int
+	ok    bool
 }
 
-func (p rowPair) add(row int) rowPair {
-	p.count++
-	switch p.count {
-	case 1:
-		p.first = uint32(row)
-	case 2:
-		p.second = uint32(row)
+// maxCachedScales bounds the cache; a file pays in a handful of currencies.
+const maxCachedScales = 16
+
+// scaleOf returns the minor-unit digits of an ISO 4217 code and whether it is one.
+func (r *Reader) scaleOf(code string) (int, bool) {
+	for _, s := range r.scales {
+		if s.code == code {
+			return s.scale, s.ok
+		}
 	}
-	return p
-}
-
-// other returns a row of the pair that is not row.
-func (p rowPair) other(row int) int {
-	if int(p.first) == row {
-		return int(p.second)
+	scale, ok := payrun.CurrencyScale(code)
+	if len(r.scales) < maxCachedScales {
+		r.scales = append(r.scales, currencyScale{code: code, scale: scale, ok: ok})
 	}
-	return int(p.first)
+	return scale, ok
 }
 
-// Open opens a payout file, checks its structure and counts its references.
+// Open opens a payout file and checks its structure up to the header.
 // File-level problems (a missing column, an invalid encoding, broken CSV) are
-// returned as *FileError. An error of another type means the file could not be
-// read at all.
+// returned as *FileError; Next can still return one for broken CSV further
+// down. An error of another type means the file could not be read at all.
 func Open(path string, opts Options) (*Reader, error) {
-	r := &Reader{path: path, opts: opts, seed: maphash.MakeSeed()}
+	r := &Reader{path: path, opts: opts, dups: newDuplicateIndex()}
 
 	var err error
 	if r.rules, err = newRules(opts); err != nil {
@@ -88,12 +96,11 @@ func Open(path string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 
-	if err := r.countKeys(); err != nil {
+	if r.src, r.cols, err = r.openSource(); err != nil {
 		return nil, err
 	}
-	if err := r.start(); err != nil {
-		return nil, err
-	}
+	r.fileProblems = append(r.fileProblems, r.cols.unknownColumnProblems()...)
+	r.fileProblems = append(r.fileProblems, r.cols.unnamedColumnProblems()...)
 	return r, nil
 }
 
@@ -109,7 +116,8 @@ func formatOf(path string) (string, error) {
 		"unsupported file type %q: payrun reads .csv and .xlsx files", filepath.Ext(path))
 }
 
-// openSource opens the file and positions it after the header.
+// openSource opens the file and positions it after the header. For XLSX it
+// also sets the sheet and the note on why it was chosen.
 func (r *Reader) openSource() (source, *columnMap, error) {
 	if r.format == "xlsx" {
 		x, cols, err := openXLSX(r.path, r.opts.Profile)
@@ -133,47 +141,45 @@ func (r *Reader) openSource() (source, *columnMap, error) {
 	return src, cols, nil
 }
 
-// countKeys is the first pass: it checks every row's structure and counts
-// reference and payee hashes.
-func (r *Reader) countKeys() error {
-	src, cols, err := r.openSource()
+// rereadLate reads the file again from the top and calls fn with the cells of
+// the earlier row of each late duplicate that was valid, as an invalid Record
+// whose only problem is its duplicate_reference error. It serves
+// --errors-out, which needs those rows' raw values after they were streamed.
+func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record) error) error {
+	wanted := make(map[int]Problem)
+	for _, d := range late {
+		if d.WasValid {
+			wanted[d.Row] = d.Problem
+		}
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+
+	sheet, problems := r.sheet, r.fileProblems
+	src, _, err := r.openSource()
+	r.sheet, r.fileProblems = sheet, problems
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s again for its duplicate rows: %w", r.path, err)
 	}
 	defer src.close()
 
-	r.references = make(map[uint64]rowPair)
-	r.payees = make(map[uint64]rowPair)
-	for {
+	for len(wanted) > 0 {
 		row, err := src.next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
 		if err != nil {
-			return err
+			return fmt.Errorf("read %s again for its duplicate rows: %w", r.path, err)
 		}
-		if row.isEmpty() {
+		p, ok := wanted[row.row]
+		if !ok {
 			continue
 		}
-		ref, payee := r.keysOf(cols, row)
-		if ref != 0 {
-			r.references[ref] = r.references[ref].add(row.row)
-		}
-		if payee != 0 {
-			r.payees[payee] = r.payees[payee].add(row.row)
+		delete(wanted, row.row)
+		rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: r.cols.header, cells: row.cells},
+			Problems: []Problem{p}}
+		if err := fn(rec); err != nil {
+			return err
 		}
 	}
-}
-
-// start is the second pass: it reopens the file for Next.
-func (r *Reader) start() error {
-	src, cols, err := r.openSource()
-	if err != nil {
-		return err
-	}
-	r.src, r.cols = src, cols
-	r.fileProblems = append(r.fileProblems, cols.unknownColumnProblems()...)
-	r.fileProblems = append(r.fileProblems, cols.unnamedColumnProblems()...)
 	return nil
 }
 
@@ -200,6 +206,12 @@ func (r *Reader) Sheet() string { return r.sheet }
 // Header returns the header cells as the file spells them, in file order.
 func (r *Reader) Header() []string { return append([]string(nil), r.cols.header...) }
 
+// LateDuplicates returns every late duplicate found so far; after io.EOF,
+// all of them, in the order of the rows that revealed them.
+func (r *Reader) LateDuplicates() []LateDuplicate {
+	return append([]LateDuplicate(nil), r.dups.late...)
+}
+
 // FileProblems returns file-level warnings: unknown columns, unnamed columns,
 // and which sheet was read and why.
 func (r *Reader) FileProblems() []Problem { return append([]Problem(nil), r.fileProblems...) }
@@ -212,17 +224,6 @@ func (r *Reader) Close() error {
 	err := r.src.close()
 	r.src = nil
 	return err
-}
-
-// hashKey hashes length-prefixed parts with the reader's seed.
-func (r *Reader) hashKey(parts ...string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(r.seed)
-	for _, p := range parts {
-		fmt.Fprintf(&h, "%d:", len(p))
-		h.WriteString(p)
-	}
-	return h.Sum64()
 }
 
 // maxAmounts parses a profile's per-currency maximums.

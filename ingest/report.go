@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/payrun/payrun"
 )
@@ -65,7 +66,11 @@ func ValidateFile(path string, opts Options, control *Control) (*FileReport, err
 }
 
 // ValidateFileFunc is ValidateFile that also passes each record to fn, which
-// payrun validate --errors-out uses to write the invalid rows.
+// payrun validate --errors-out uses to write the invalid rows. After the last
+// record, fn also gets the earlier row of each late duplicate that was valid
+// when it was passed: the file is read again for those rows only, and each
+// comes with its duplicate_reference error. An earlier row that was already
+// invalid is not passed again, so it appears once, without that error.
 func ValidateFileFunc(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
 	return validateFile(path, opts, control, fn)
 }
@@ -91,50 +96,114 @@ func validateFile(path string, opts Options, control *Control, fn func(*Reader, 
 	report.Sheet = reader.Sheet()
 	report.Problems = append(report.Problems, reader.FileProblems()...)
 
-	totals := payrun.Totals{}
-	if err := collectRecords(reader, report, totals, fn); err != nil {
+	c := &collector{report: report, totals: payrun.Totals{}, fn: fn, rowsFrom: len(report.Problems)}
+	err = c.collect(reader)
+	if errors.As(err, &fe) {
+		// A file-level problem below the header makes the whole file unusable,
+		// as one found by Open does, so no row counts are reported.
+		*report = FileReport{Path: path, SHA256: sum, Format: report.Format, Sheet: report.Sheet,
+			Error: fe, Totals: map[string]string{}, Problems: []Problem{}}
+		return report, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	report.Totals = totals.Strings()
-	report.Problems = append(report.Problems, control.Check(report.Rows.Valid, totals)...)
+	if err := c.finish(reader); err != nil {
+		return nil, err
+	}
+
+	report.Totals = c.totals.Strings()
+	report.Problems = append(report.Problems, control.Check(report.Rows.Valid, c.totals)...)
 	return report, nil
 }
 
-func collectRecords(reader *Reader, report *FileReport, totals payrun.Totals, fn func(*Reader, Record) error) error {
+// collector adds the records of one file to its report.
+type collector struct {
+	report *FileReport
+	totals payrun.Totals
+	fn     func(*Reader, Record) error
+	// rowsFrom is where row problems start in report.Problems, after the
+	// file-level ones.
+	rowsFrom int
+	late     []LateDuplicate
+}
+
+func (c *collector) collect(reader *Reader) error {
 	for {
 		rec, err := reader.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		var fe *FileError
+		if errors.As(err, &fe) {
+			return fe
+		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", report.Path, err)
+			return fmt.Errorf("read %s: %w", c.report.Path, err)
 		}
 
-		report.Rows.Total++
-		if rec.Valid() {
-			report.Rows.Valid++
-			minor, err := rec.Instruction.Amount.Minor()
-			if err != nil {
-				return fmt.Errorf("row %d: %w", rec.Row, err)
-			}
-			totals.Add(rec.Instruction.Amount.Currency, minor)
-		} else {
-			report.Rows.Invalid++
+		c.add(rec)
+		for _, late := range rec.LateDuplicates {
+			c.addLate(late)
 		}
-		for _, p := range rec.Problems {
-			if !p.IsError() {
-				report.Rows.Warnings++
-				break
-			}
-		}
-		report.Problems = append(report.Problems, rec.Problems...)
-
-		if fn != nil {
-			if err := fn(reader, rec); err != nil {
+		if c.fn != nil {
+			if err := c.fn(reader, rec); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+func (c *collector) add(rec Record) {
+	rows := &c.report.Rows
+	rows.Total++
+	if rec.Valid() {
+		rows.Valid++
+		c.totals.Add(rec.Instruction.Amount.Currency, rec.Minor)
+	} else {
+		rows.Invalid++
+	}
+	for _, p := range rec.Problems {
+		if !p.IsError() {
+			rows.Warnings++
+			break
+		}
+	}
+	c.report.Problems = append(c.report.Problems, rec.Problems...)
+}
+
+// addLate turns an earlier row invalid: its duplicate_reference error joins
+// the problems, and a row that was counted valid leaves the valid count and
+// the totals.
+func (c *collector) addLate(late LateDuplicate) {
+	c.late = append(c.late, late)
+	c.report.Problems = append(c.report.Problems, late.Problem)
+	if !late.WasValid {
+		return
+	}
+	c.report.Rows.Valid--
+	c.report.Rows.Invalid++
+	code := late.Amount.Currency
+	c.totals.Add(code, -late.Minor)
+	if c.totals[code] == 0 {
+		// Amounts are positive, so a zero total means no valid row is left
+		// in that currency.
+		delete(c.totals, code)
+	}
+}
+
+// finish puts late problems in row order and passes the earlier rows of late
+// duplicates to fn, which reads them again from the file.
+func (c *collector) finish(reader *Reader) error {
+	if len(c.late) == 0 {
+		return nil
+	}
+	rows := c.report.Problems[c.rowsFrom:]
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
+	if c.fn == nil {
+		return nil
+	}
+	return reader.rereadLate(c.late, func(rec Record) error { return c.fn(reader, rec) })
 }
 
 // fileSHA256 returns the hex SHA-256 of the file's bytes.

@@ -107,7 +107,7 @@ func TestByteOrderMarkStripped(t *testing.T) {
 	}
 	wantValid(t, records[0])
 
-	fe := openError(t, "bom_missing_column.csv", Options{})
+	fe := readError(t, "bom_missing_column.csv", Options{})
 	if fe.Code != CodeMissingColumns {
 		t.Errorf("code %s, want %s", fe.Code, CodeMissingColumns)
 	}
@@ -124,13 +124,13 @@ func TestUTF16WithByteOrderMark(t *testing.T) {
 			t.Errorf("%s: last name %q, want Müller", name, got)
 		}
 	}
-	if fe := openError(t, "utf16_no_bom.csv", Options{}); fe.Code != CodeUTF16WithoutBOM {
+	if fe := readError(t, "utf16_no_bom.csv", Options{}); fe.Code != CodeUTF16WithoutBOM {
 		t.Errorf("code %s, want %s", fe.Code, CodeUTF16WithoutBOM)
 	}
 }
 
 func TestLegacyEncodingRejected(t *testing.T) {
-	fe := openError(t, "windows1252.csv", Options{})
+	fe := readError(t, "windows1252.csv", Options{})
 	if fe.Code != CodeInvalidEncoding {
 		t.Errorf("code %s, want %s", fe.Code, CodeInvalidEncoding)
 	}
@@ -153,7 +153,7 @@ func TestLegacyEncodingDeclared(t *testing.T) {
 }
 
 func TestSemicolonDelimiterMismatch(t *testing.T) {
-	fe := openError(t, "semicolon.csv", Options{})
+	fe := readError(t, "semicolon.csv", Options{})
 	if fe.Code != CodeDelimiterMismatch {
 		t.Errorf("code %s, want %s", fe.Code, CodeDelimiterMismatch)
 	}
@@ -207,7 +207,7 @@ func TestIBANAsPeopleWriteIt(t *testing.T) {
 }
 
 func TestHeaderTypoAndExtraColumns(t *testing.T) {
-	fe := openError(t, "header_typo.csv", Options{})
+	fe := readError(t, "header_typo.csv", Options{})
 	if fe.Code != CodeMissingColumns {
 		t.Errorf("code %s, want %s", fe.Code, CodeMissingColumns)
 	}
@@ -218,7 +218,7 @@ func TestHeaderTypoAndExtraColumns(t *testing.T) {
 	}
 
 	aliased, _ := readFile(t, "header_typo.csv", Options{Profile: Profile{Aliases: map[string]string{"Ammount": "amount"}}})
-	if got := aliased[0].Raw["ammount"]; got != "10.00" {
+	if got := aliased[0].Raw.Get("ammount"); got != "10.00" {
 		t.Errorf("aliased raw amount %q, want 10.00", got)
 	}
 
@@ -234,7 +234,7 @@ func TestHeaderTypoAndExtraColumns(t *testing.T) {
 		t.Errorf("unknown columns (-want +got):\n%s", diff)
 	}
 
-	if fe := openError(t, "duplicate_header.csv", Options{}); fe.Code != CodeDuplicateColumns {
+	if fe := readError(t, "duplicate_header.csv", Options{}); fe.Code != CodeDuplicateColumns {
 		t.Errorf("code %s, want %s", fe.Code, CodeDuplicateColumns)
 	}
 }
@@ -251,8 +251,8 @@ func TestCSVShape(t *testing.T) {
 	if p := wantError(t, short, "email", CodeMissingValue); p.Row != 3 {
 		t.Errorf("short row problem row %d, want 3", p.Row)
 	}
-	if short.Raw["currency"] != "EUR" {
-		t.Errorf("short row currency %q, want EUR in its own column", short.Raw["currency"])
+	if short.Raw.Get("currency") != "EUR" {
+		t.Errorf("short row currency %q, want EUR in its own column", short.Raw.Get("currency"))
 	}
 
 	quoted := rows["SHAPE-3"]
@@ -260,7 +260,7 @@ func TestCSVShape(t *testing.T) {
 		t.Errorf("multi-line record at row %d line %d, want row 4 line 4", quoted.Row, quoted.Line)
 	}
 	wantError(t, quoted, "address_line1", CodeControlCharacter)
-	if got := quoted.Raw["last_name"]; got != `Marie "Annie" Dupont` {
+	if got := quoted.Raw.Get("last_name"); got != `Marie "Annie" Dupont` {
 		t.Errorf("quoted last name %q", got)
 	}
 
@@ -278,7 +278,7 @@ func TestCSVShape(t *testing.T) {
 }
 
 func TestCSVSyntaxError(t *testing.T) {
-	fe := openError(t, "bad_quote.csv", Options{})
+	fe := readError(t, "bad_quote.csv", Options{})
 	if fe.Code != CodeCSVSyntax {
 		t.Errorf("code %s, want %s", fe.Code, CodeCSVSyntax)
 	}
@@ -299,37 +299,78 @@ func TestTitleRowsAboveHeader(t *testing.T) {
 
 	explicit, _ := readFile(t, "title_rows.csv", Options{Profile: Profile{HeaderRow: 3}})
 	wantValid(t, explicit[0])
-	if fe := openError(t, "title_rows.csv", Options{Profile: Profile{HeaderRow: 2}}); fe.Code != CodeNoHeader {
+	if fe := readError(t, "title_rows.csv", Options{Profile: Profile{HeaderRow: 2}}); fe.Code != CodeNoHeader {
 		t.Errorf("code %s, want %s for an empty header row", fe.Code, CodeNoHeader)
 	}
 }
 
 func TestEmptyFile(t *testing.T) {
-	if fe := openError(t, "empty.csv", Options{}); fe.Code != CodeNoHeader {
+	if fe := readError(t, "empty.csv", Options{}); fe.Code != CodeNoHeader {
 		t.Errorf("code %s, want %s", fe.Code, CodeNoHeader)
 	}
 }
 
 func TestDuplicateRowsInOneFile(t *testing.T) {
-	records, _ := readFile(t, "duplicates.csv", Options{})
+	records, r := readFile(t, "duplicates.csv", Options{})
 
-	first := wantError(t, records[0], "reference", CodeDuplicateReference)
-	if !strings.Contains(first.Message, "row 4") {
-		t.Errorf("message %q does not name the other row 4", first.Message)
-	}
+	// Row 2 looked valid when Next returned it; row 4 repeats its reference.
+	wantValid(t, records[0])
 	second := wantError(t, records[2], "reference", CodeDuplicateReference)
 	if !strings.Contains(second.Message, "row 2") {
 		t.Errorf("message %q does not name the other row 2", second.Message)
 	}
 
-	for _, rec := range []Record{records[1], records[3]} {
-		wantValid(t, rec)
-		if p, ok := findProblem(rec, CodePossibleDuplicate); !ok || p.Severity != SeverityWarning {
-			t.Errorf("row %d problems %v, want a %s warning", rec.Row, rec.Problems, CodePossibleDuplicate)
-		}
+	late := records[2].LateDuplicates
+	if len(late) != 1 {
+		t.Fatalf("row 4 reports %d late duplicates, want 1: %+v", len(late), late)
+	}
+	first := late[0]
+	if first.Row != 2 || first.Line != 2 || first.Reference != "DUP-A" {
+		t.Errorf("late duplicate at row %d line %d reference %q, want row 2 line 2 DUP-A",
+			first.Row, first.Line, first.Reference)
+	}
+	if !first.WasValid || first.Amount.Canonical() != "100.00" || first.Amount.Currency != "EUR" || first.Minor != 10000 {
+		t.Errorf("late duplicate amount %s %s (%d minor, valid %v), want EUR 100.00 valid",
+			first.Amount.Canonical(), first.Amount.Currency, first.Minor, first.WasValid)
+	}
+	p := first.Problem
+	if p.Row != 2 || p.Code != CodeDuplicateReference || p.Severity != SeverityError || p.Column != "reference" {
+		t.Errorf("late problem %+v, want a duplicate_reference error on row 2", p)
+	}
+	if !strings.Contains(p.Message, "row 4") || p.Hint == "" {
+		t.Errorf("late problem message %q hint %q, want row 4 named and a hint", p.Message, p.Hint)
+	}
+	if all := r.LateDuplicates(); len(all) != 1 || all[0].Row != 2 {
+		t.Errorf("LateDuplicates() = %+v, want row 2 only", all)
+	}
+
+	// A warning on the later row of the same payee and amount is enough.
+	wantValid(t, records[1])
+	wantValid(t, records[3])
+	if _, ok := findProblem(records[1], CodePossibleDuplicate); ok {
+		t.Errorf("row %d has a duplicate warning, want it on the later row only", records[1].Row)
+	}
+	if p, ok := findProblem(records[3], CodePossibleDuplicate); !ok || p.Severity != SeverityWarning {
+		t.Errorf("row %d problems %v, want a %s warning", records[3].Row, records[3].Problems, CodePossibleDuplicate)
+	} else if !strings.Contains(p.Message, "row 3") {
+		t.Errorf("warning %q does not name the earlier row 3", p.Message)
 	}
 	if _, ok := findProblem(records[4], CodePossibleDuplicate); ok {
 		t.Errorf("row %d has a duplicate warning, want none", records[4].Row)
+	}
+}
+
+func TestReferenceUsedThreeTimes(t *testing.T) {
+	records, r := readFile(t, "duplicates_three.csv", Options{})
+
+	wantValid(t, records[0])
+	wantError(t, records[1], "reference", CodeDuplicateReference)
+	wantError(t, records[2], "reference", CodeDuplicateReference)
+	if n := len(records[2].LateDuplicates); n != 0 {
+		t.Errorf("third use reports %d late duplicates, want 0 (row 2 is reported once)", n)
+	}
+	if all := r.LateDuplicates(); len(all) != 1 || all[0].Row != 2 {
+		t.Errorf("LateDuplicates() = %+v, want row 2 once", all)
 	}
 }
 
@@ -402,7 +443,7 @@ func TestCanonicalAmounts(t *testing.T) {
 	if !a.Amount.Value.Equal(decimal.RequireFromString("12.5")) {
 		t.Errorf("amount %s, want 12.5", a.Amount.Value)
 	}
-	if _, ok := findProblem(records[0], CodePossibleDuplicate); !ok {
+	if _, ok := findProblem(records[1], CodePossibleDuplicate); !ok {
 		t.Errorf("12.5 and 12.50 to one payee are not reported as the same payout")
 	}
 	wantError(t, records[2], "amount", CodeAmountTooManyDecimal)

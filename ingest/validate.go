@@ -48,19 +48,24 @@ func profileError(err error) *FileError {
 }
 
 // rowCheck collects the problems of one row while its fields are validated.
+// The Reader keeps one and resets it for each row.
 type rowCheck struct {
 	r        *Reader
 	row      sourceRow
-	values   map[string]string // canonical column -> cleaned value
-	broken   map[string]bool   // columns whose cell already has an error
+	values   [numColumns]string // cleaned value per canonical column
+	broken   [numColumns]bool   // columns whose cell already has an error
 	problems []Problem
 	failed   bool
+	// minor is the amount in minor units of the currency, valid when amountOK.
+	minor    int64
+	amountOK bool
 }
 
 // validate turns one data row into a Record.
 func (r *Reader) validate(row sourceRow) Record {
-	rec := Record{Row: row.row, Line: row.line, Raw: r.rawValues(row)}
-	c := &rowCheck{r: r, row: row, values: make(map[string]string), broken: make(map[string]bool)}
+	rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: r.cols.header, cells: row.cells}}
+	c := &r.check
+	*c = rowCheck{r: r, row: row}
 	if c.checkExtraCells() {
 		// The columns are shifted, so every other check would mislead.
 		rec.Problems = c.problems
@@ -71,48 +76,45 @@ func (r *Reader) validate(row sourceRow) Record {
 	in := &payrun.Instruction{Row: row.row, Line: row.line}
 	c.checkPayout(in)
 	c.checkBeneficiary(in)
-	c.checkDuplicates(in)
+	rec.LateDuplicates = c.checkDuplicates(in)
 
+	rec.Reference = c.value(colReference)
 	rec.Problems = c.problems
 	if !c.failed {
 		rec.Instruction = in
+		rec.Minor = c.minor
 	}
 	return rec
-}
-
-// rawValues maps the original headers to the row's cells.
-func (r *Reader) rawValues(row sourceRow) map[string]string {
-	raw := make(map[string]string, len(r.cols.header))
-	for i, h := range r.cols.header {
-		key := h
-		if key == "" {
-			key = fmt.Sprintf("column %d", i+1)
-		}
-		if i < len(row.cells) {
-			raw[key] = row.cells[i].text
-		} else {
-			raw[key] = ""
-		}
-	}
-	for i := len(r.cols.header); i < len(row.cells); i++ {
-		raw[fmt.Sprintf("column %d", i+1)] = row.cells[i].text
-	}
-	return raw
 }
 
 // readCells cleans each mapped cell and reports cells that are damaged
 // whatever their column's rule: uncalculated formulas, spreadsheet errors,
 // numbers in identifier columns and decoding damage.
 func (c *rowCheck) readCells() {
-	for col, i := range c.r.cols.index {
+	cols := c.r.cols
+	for _, i := range cols.mapped {
 		if i >= len(c.row.cells) {
-			continue
+			break
 		}
-		c.readCell(col, c.row.cells[i])
+		c.readCell(cols.byCell[i], c.row.cells[i])
 	}
 }
 
-func (c *rowCheck) readCell(col string, cl cell) {
+func (c *rowCheck) readCell(col column, cl cell) {
+	if cl.kind == cellText && isASCII(cl.text) {
+		// ASCII text is NFC and holds no zero-width or replacement
+		// character, so trimming is all the cleaning it needs.
+		text := trimASCII(cl.text)
+		if identifierColumns[col] && looksScientific(text) {
+			c.cellError(col, text, CodeScientific,
+				"the value is in scientific notation, so its digits are lost",
+				"format the column as Text and re-export; never convert it back to digits")
+			return
+		}
+		c.values[col] = text
+		return
+	}
+
 	text := cleanText(cl.text)
 	if identifierColumns[col] {
 		text = cleanIdentifier(cl.text)
@@ -142,7 +144,7 @@ func (c *rowCheck) readCell(col string, cl cell) {
 	}
 }
 
-func (c *rowCheck) cellError(col, text, code, message, hint string) {
+func (c *rowCheck) cellError(col column, text, code, message, hint string) {
 	c.broken[col] = true
 	c.addValue(col, text, SeverityError, &finding{code, message, hint})
 }
@@ -169,42 +171,48 @@ func (c *rowCheck) checkExtraCells() bool {
 }
 
 // value returns the cleaned value of a column, "" when absent or broken.
-func (c *rowCheck) value(col string) string { return c.values[col] }
+func (c *rowCheck) value(col column) string { return c.values[col] }
 
 // add records a finding about a column, with the column's masked value.
-func (c *rowCheck) add(col, severity string, f *finding) {
+func (c *rowCheck) add(col column, severity string, f *finding) {
 	c.addValue(col, c.values[col], severity, f)
 }
 
-func (c *rowCheck) addValue(col, value, severity string, f *finding) {
+func (c *rowCheck) addValue(col column, value, severity string, f *finding) {
+	c.addNamed(c.r.cols.name(col), maskValue(col, value), severity, f)
+}
+
+// addNamed records a finding under a column name that may name several
+// columns, with an already masked value.
+func (c *rowCheck) addNamed(name, masked, severity string, f *finding) {
 	if severity == SeverityError {
 		c.failed = true
 	}
 	c.problems = append(c.problems, Problem{
-		Row: c.row.row, Line: c.row.line, Column: c.r.cols.name(col), Value: maskValue(col, value),
+		Row: c.row.row, Line: c.row.line, Column: name, Value: masked,
 		Severity: severity, Code: f.code, Message: f.message, Hint: f.hint,
 	})
 }
 
 // require reports a missing value and returns false; it stays quiet for a
 // broken cell, which already has its error.
-func (c *rowCheck) require(col, why string) bool {
+func (c *rowCheck) require(col column, why string) bool {
 	if c.values[col] != "" {
 		return true
 	}
 	if !c.broken[col] {
-		msg := col + " is missing"
+		msg := col.String() + " is missing"
 		if why != "" {
 			msg += " " + why
 		}
-		c.add(col, SeverityError, &finding{CodeMissingValue, msg, "fill in " + col + " and re-export"})
+		c.add(col, SeverityError, &finding{CodeMissingValue, msg, "fill in " + col.String() + " and re-export"})
 	}
 	return false
 }
 
 // maskValue masks a personal value with the payrun masked types, and shortens
 // long ones.
-func maskValue(col, value string) string {
+func maskValue(col column, value string) string {
 	switch col {
 	case colIBAN:
 		return payrun.NewIBAN(value).String()
@@ -218,22 +226,22 @@ func maskValue(col, value string) string {
 	if personalColumns[col] {
 		return payrun.NewSecret(value).String()
 	}
-	if utf8.RuneCountInString(value) > 60 {
-		return string([]rune(value)[:57]) + "..."
+	if len(value) <= 60 || utf8.RuneCountInString(value) <= 60 {
+		return value
 	}
-	return value
+	return string([]rune(value)[:57]) + "..."
 }
 
 // checkText rejects control characters and values over a length limit.
-func (c *rowCheck) checkText(col string, limit int) bool {
+func (c *rowCheck) checkText(col column, limit int) bool {
 	v := c.values[col]
 	if hasControl(v) {
 		c.add(col, SeverityError, &finding{CodeControlCharacter,
-			col + " contains a control character such as a tab or line break",
+			col.String() + " contains a control character such as a tab or line break",
 			"remove the control character and re-export"})
 		return false
 	}
-	if limit > 0 && utf8.RuneCountInString(v) > limit {
+	if limit > 0 && len(v) > limit && utf8.RuneCountInString(v) > limit {
 		c.add(col, SeverityError, &finding{CodeTooLong,
 			fmt.Sprintf("%s has %d characters; at most %d are allowed", col, utf8.RuneCountInString(v), limit),
 			"shorten it and re-export"})
@@ -252,7 +260,7 @@ func (c *rowCheck) checkPayout(in *payrun.Instruction) {
 	currencyOK := false
 	if c.require(colCurrency, "") {
 		c.values[colCurrency] = strings.ToUpper(c.value(colCurrency))
-		if f := checkCurrency(c.value(colCurrency)); f != nil {
+		if f := c.checkCurrency(c.value(colCurrency)); f != nil {
 			c.add(colCurrency, SeverityError, f)
 		} else {
 			currencyOK = true
@@ -284,11 +292,20 @@ func (c *rowCheck) checkSourceCurrency(in *payrun.Instruction) {
 		return
 	}
 	c.values[colSourceCurrency] = code
-	if f := checkCurrency(code); f != nil {
+	if f := c.checkCurrency(code); f != nil {
 		c.add(colSourceCurrency, SeverityError, f)
 		return
 	}
 	in.SourceCurrency = code
+}
+
+// checkCurrency checks an ISO 4217 code with the Reader's cache of the
+// file's codes.
+func (c *rowCheck) checkCurrency(code string) *finding {
+	if _, ok := c.r.scaleOf(code); ok {
+		return nil
+	}
+	return checkCurrency(code)
 }
 
 // checkAmount parses the amount and checks it against the currency's minor
@@ -296,6 +313,15 @@ func (c *rowCheck) checkSourceCurrency(in *payrun.Instruction) {
 func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 	if !c.require(colAmount, "") {
 		return
+	}
+
+	code := in.Amount.Currency
+	scale, _ := c.r.scaleOf(code)
+	if currencyOK && c.amountCell().kind != cellNumber {
+		if minor, ok := plainAmountMinor(c.value(colAmount), c.r.rules.number.decimal, scale); ok {
+			c.acceptAmount(in, minor, scale)
+			return
+		}
 	}
 
 	value, places, f := c.parseAmountCell()
@@ -306,15 +332,19 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 	if !currencyOK {
 		return
 	}
-
-	code := in.Amount.Currency
-	scale, _ := payrun.CurrencyScale(code)
 	if places > scale {
 		c.add(colAmount, SeverityError, &finding{CodeAmountTooManyDecimal,
 			fmt.Sprintf("amount has %s but %s has %s; payrun never rounds",
 				plural(places, "decimal"), code, plural(scale, "decimal")), decimalsHint(scale)})
 		return
 	}
+	c.acceptAmount(in, value.Shift(int32(scale)).IntPart(), scale)
+}
+
+// acceptAmount checks the profile's maximum and sets the row's amount.
+func (c *rowCheck) acceptAmount(in *payrun.Instruction, minor int64, scale int) {
+	code := in.Amount.Currency
+	value := decimal.New(minor, -int32(scale))
 	if limit, ok := c.r.rules.maximum[code]; ok && value.GreaterThan(limit) {
 		c.add(colAmount, SeverityError, &finding{CodeAmountAboveMaximum,
 			fmt.Sprintf("amount is above the source's per-row maximum of %s %s", limit.String(), code),
@@ -322,14 +352,16 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 		return
 	}
 	in.Amount.Value = value
+	c.minor, c.amountOK = minor, true
 }
+
+func (c *rowCheck) amountCell() cell { return c.row.cells[c.r.cols.index[colAmount]] }
 
 // parseAmountCell parses a text amount with the declared number format, and a
 // numeric XLSX cell by its stored value rounded to 15 significant digits.
 func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 	text := c.value(colAmount)
-	i := c.r.cols.index[colAmount]
-	if c.row.cells[i].kind != cellNumber {
+	if c.amountCell().kind != cellNumber {
 		return parseAmount(text, c.r.rules.number)
 	}
 

@@ -214,8 +214,8 @@ func TestXLSXShortRow(t *testing.T) {
 		t.Errorf("short row at %d, want 13", short.Row)
 	}
 	wantError(t, short, "external_ref", CodeBeneficiaryNone)
-	if short.Raw["currency"] != "EUR" {
-		t.Errorf("currency %q, want EUR in its own column", short.Raw["currency"])
+	if short.Raw.Get("currency") != "EUR" {
+		t.Errorf("currency %q, want EUR in its own column", short.Raw.Get("currency"))
 	}
 }
 

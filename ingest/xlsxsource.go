@@ -93,7 +93,7 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 		if err == nil {
 			x.noteSelection(sheets, fmt.Sprintf(
 				"read sheet %q, the first visible sheet with a header row containing %s", name,
-				strings.Join(requiredColumns, ", ")), skipped)
+				requiredNames), skipped)
 			return cols, nil
 		}
 		var fe *FileError
@@ -112,7 +112,7 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 	return nil, fileErrorf(CodeMissingColumns,
 		"put the payouts on a visible sheet with a header row, or name the sheet in the source profile",
 		"no visible sheet has a header row containing %s; checked: %s",
-		strings.Join(requiredColumns, ", "), strings.Join(skipped, "; "))
+		requiredNames, strings.Join(skipped, "; "))
 }
 
 func (x *xlsxSource) openNamedSheet(profile Profile, sheets []string, paths map[string]string) (*columnMap, error) {

@@ -136,7 +136,7 @@ func (r *runner) ledgerRow(fileID string, rec ingest.Record) (*state.Row, error)
 	in := rec.Instruction
 	if in == nil {
 		row.State = state.Invalid
-		row.Reference = rec.Raw["reference"]
+		row.Reference = rec.Reference
 		for _, p := range rec.Problems {
 			if p.IsError() {
 				row.ErrorCode, row.ErrorMessage = p.Code, p.String()
@@ -145,13 +145,9 @@ func (r *runner) ledgerRow(fileID string, rec ingest.Record) (*state.Row, error)
 		}
 		return row, nil
 	}
-	minor, err := in.Amount.Minor()
-	if err != nil {
-		return nil, fmt.Errorf("row %d: %w", rec.Row, err)
-	}
 	row.State = state.Pending
 	row.Reference = in.Reference
-	row.AmountMinor, row.Currency = minor, in.Amount.Currency
+	row.AmountMinor, row.Currency = rec.Minor, in.Amount.Currency
 	row.SourceCurrency = firstNonEmpty(in.SourceCurrency, in.Amount.Currency)
 	row.Method, row.Purpose = in.Method, in.Purpose
 	row.BeneficiaryID, row.InstrumentID = in.BeneficiaryID, in.InstrumentID
