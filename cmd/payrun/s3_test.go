@@ -381,3 +381,16 @@ func TestS3Inbox_DryRunChangesNothing(t *testing.T) {
 		t.Errorf("spooled copies left behind: %v", left)
 	}
 }
+
+func TestS3Source_MissingKeySuggestsPrefix(t *testing.T) {
+	e := newS3Env(t)
+	e.upload(t, "inbox/june.csv", "june.csv", true)
+
+	code, stdout, stderr := e.run(t, "s3://payouts/inbox")
+	if code != exitUsage {
+		t.Fatalf("run exit=%d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr+stdout, "end the URL with /") {
+		t.Errorf("output does not suggest the prefix form:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}

@@ -53,6 +53,9 @@ func discoverS3(ctx context.Context, src string, opts discoverOptions) ([]*sourc
 	}
 	if !loc.IsPrefix() {
 		f, err := spoolSource(ctx, store, loc, nil, true)
+		if errors.Is(err, s3store.ErrNotFound) {
+			return nil, nil, fmt.Errorf("%w (to read %s as an inbox prefix, end the URL with /)", err, src)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
