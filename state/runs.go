@@ -29,11 +29,17 @@ func (l *Ledger) FinishRun(ctx context.Context, id string, exitCode int, summary
 // ReleaseBalanceHolds moves rows held for insufficient balance back to
 // pending in files that are not held, so each run checks the balance again.
 func (l *Ledger) ReleaseBalanceHolds(ctx context.Context) (int64, error) {
+	return l.ReleaseRowHolds(ctx, HoldBalance)
+}
+
+// ReleaseRowHolds moves rows held with the given code back to pending in
+// files that are not held.
+func (l *Ledger) ReleaseRowHolds(ctx context.Context, code string) (int64, error) {
 	res, err := l.db.ExecContext(ctx, `UPDATE rows SET state = ?, error_code = '', error_message = '',
 		updated_at = ? WHERE state = ? AND error_code = ? AND file_id IN
-		(SELECT id FROM files WHERE status = ?)`, Pending, l.stamp(), Held, HoldBalance, FileActive)
+		(SELECT id FROM files WHERE status = ?)`, Pending, l.stamp(), Held, code, FileActive)
 	if err != nil {
-		return 0, fmt.Errorf("release balance holds: %w", err)
+		return 0, fmt.Errorf("release rows held for %s: %w", code, err)
 	}
 	return res.RowsAffected()
 }

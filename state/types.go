@@ -43,6 +43,9 @@ const (
 	HoldControl     = "control_mismatch"
 	HoldApproval    = "approval_required"
 	HoldBalance     = "insufficient_balance"
+	// HoldBankChange holds a row whose known external_ref comes with new bank
+	// details, until a run with --allow-bank-change.
+	HoldBankChange = "bank_details_changed"
 )
 
 // File is a payout file recorded in the ledger. ID is the first 12 hex

@@ -31,7 +31,7 @@ type Engine struct {
 	// interrupted. Default 30 s.
 	Grace time.Duration
 	// AllowBankChange lets a known external_ref get a new instrument when its
-	// bank details change. Without it, such a row becomes a conflict.
+	// bank details change. Without it, such a row is held.
 	AllowBankChange bool
 	// Progress, when set, is called after each finished row.
 	Progress func()

@@ -18,6 +18,7 @@ var (
 	// not supplied, because the source file could not be re-read.
 	errNeedSource = errors.New("the source file is needed to create this beneficiary")
 	// errBankChanged means an external_ref known with other bank details.
+	// Such a row is held until a run allows the change.
 	errBankChanged = errors.New("bank details changed for a known external_ref")
 )
 
@@ -324,10 +325,10 @@ func (e *Engine) recordPrepareError(ctx context.Context, row *state.Row, err err
 		e.count(func(r *Result) { r.Retryable++ })
 		return
 	case errors.Is(err, errBankChanged):
-		msg := fmt.Sprintf("external_ref %s is known with other bank details; payrun does not re-point a beneficiary silently. Check the new details (%s) with the payee, then rerun with --allow-bank-change or use a new external_ref",
-			row.ExternalRef, row.AccountMasked)
-		e.setState(ctx, row, state.Conflict, "bank_details_changed", msg, log)
-		e.count(func(r *Result) { r.Conflict++ })
+		msg := fmt.Sprintf("held: external_ref %s is known with other bank details, and payrun does not re-point a payee silently. Confirm the new details (%s) with the payee, then run 'payrun retry --allow-bank-change --file %s'",
+			row.ExternalRef, row.AccountMasked, row.FileID)
+		e.setState(ctx, row, state.Held, state.HoldBankChange, msg, log)
+		e.count(func(r *Result) { r.Held++ })
 		return
 	}
 	e.recordPayoutOutcome(ctx, row, nil, err, log)

@@ -141,3 +141,38 @@ func TestRetry_ReferenceResendsRejectedRow(t *testing.T) {
 		t.Errorf("a corridor the sandbox does not serve was paid")
 	}
 }
+
+// New bank details for a known external_ref hold the row instead of paying
+// the new account silently; retry --allow-bank-change pays it.
+func TestRun_BankChangeOfKnownPayee(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	row := func(ref, iban string) string {
+		return strings.Join([]string{ref, "10.00", "EUR", "", "", "ext-payee", "individual", "Mia", "Wolf",
+			"mia@example.de", "DE", iban, "", "+4915123456789", "1984-04-04", "DE", "Allee 9", "Berlin", "10115"}, ",") + "\n"
+	}
+	writeCSV(t, filepath.Join(dir, "june.csv"), row("J-1", "DE89370400440532013000"))
+	writeCSV(t, filepath.Join(dir, "july.csv"), row("J-2", "DE02120300000000202051"))
+
+	if code, stdout, _ := runPayrun(t, dir, "run", "june.csv"); code != exitOK {
+		t.Fatalf("june: exit=%d\n%s", code, stdout)
+	}
+	code, stdout, _ := runPayrun(t, dir, "run", "july.csv")
+	if code != exitStopped || !strings.Contains(stdout, "known with other bank details") {
+		t.Fatalf("july with new bank details: exit=%d, want 4 and a bank-change hold\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 1 {
+		t.Errorf("payouts=%d after the bank change, want 1", n)
+	}
+	if n := srv.Stats().InstrumentsCreated; n != 1 {
+		t.Errorf("instruments=%d after the bank change, want 1", n)
+	}
+
+	code, stdout, _ = runPayrun(t, dir, "retry", "--allow-bank-change")
+	if code != exitOK {
+		t.Fatalf("retry --allow-bank-change: exit=%d\n%s", code, stdout)
+	}
+	if st := srv.Stats(); st.PayoutsCreated != 2 || st.InstrumentsCreated != 2 {
+		t.Errorf("after the allowed change: %d payouts, %d instruments; want 2 and 2", st.PayoutsCreated, st.InstrumentsCreated)
+	}
+}

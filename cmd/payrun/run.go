@@ -84,7 +84,7 @@ breaker, insufficient balance, a guard, a balance below --min-balance);
 	f.BoolVar(&o.noMove, "no-move", false, "leave inbox files in place instead of moving them to processed/, held/ or rejected/")
 	f.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL (default $AWS_ENDPOINT_URL_S3); uses path-style addressing")
 	f.BoolVar(&o.requireApproval, "require-approval", false, "hold every new file until 'payrun release FILE_ID --approver NAME'")
-	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details (a new instrument) instead of holding the row as a conflict")
+	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details (a new instrument); without it such rows are held")
 	f.DurationVar(&o.adoptWindow, "adopt-window", 30*24*time.Hour, "how far back a new ledger looks for payouts Anton already has")
 	f.IntVar(&o.expectRows, "expect-rows", -1, "hold the file unless it has exactly this many data rows")
 	f.StringArrayVar(&o.expectTotals, "expect-total", nil, "hold the file unless its valid rows sum to CUR=AMOUNT (repeatable)")
@@ -244,6 +244,16 @@ func (r *runner) recover(ctx context.Context) error {
 	if _, err := r.ledger.ReleaseBalanceHolds(ctx); err != nil {
 		return err
 	}
+	if r.o.allowBankChange {
+		n, err := r.ledger.ReleaseRowHolds(ctx, state.HoldBankChange)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			r.a.logger.Warn("rows with changed bank details released by --allow-bank-change", "rows", n)
+			r.onlyStates = appendState(r.onlyStates, state.Pending)
+		}
+	}
 	if _, err := r.engine.Recover(ctx); err != nil {
 		return r.apiStop("recover submitting rows", err)
 	}
@@ -265,6 +275,15 @@ func (r *runner) apiStop(step string, err error) error {
 		return withCode(exitInterrupted, fmt.Errorf("%s: interrupted", step))
 	}
 	return withCode(exitStopped, fmt.Errorf("%s: %w", step, err))
+}
+
+// appendState adds s to a non-empty state filter; an empty filter already
+// selects every sendable state.
+func appendState(states []state.State, s state.State) []state.State {
+	if len(states) == 0 {
+		return nil
+	}
+	return append(states, s)
 }
 
 func currentUser() string {

@@ -132,7 +132,8 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 			Status: out.status, Note: out.note, States: map[string]int{}}
 		for _, row := range rows {
 			fs.States[string(row.State)]++
-			if rowProblem(row.State) && len(fs.Problems) < maxPrintedProblems && out.status != "duplicate" {
+			rowHold := row.State == state.Held && out.file.Status != state.FileHeld
+			if (rowProblem(row.State) || rowHold) && len(fs.Problems) < maxPrintedProblems && out.status != "duplicate" {
 				fs.Problems = append(fs.Problems, describeProblem(&row.Row))
 			}
 		}
