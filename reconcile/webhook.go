@@ -204,8 +204,20 @@ type payoutEventData struct {
 	FailureCode   string `json:"failure_code"`
 }
 
+// payoutStatuses are Anton's payout statuses, which event types such as
+// payout.completed end with.
+var payoutStatuses = map[string]bool{
+	submit.StatusCreated: true, submit.StatusPendingScreening: true, submit.StatusScreeningFailed: true,
+	submit.StatusPendingApproval: true, submit.StatusApproved: true, submit.StatusProcessing: true,
+	submit.StatusSent: true, submit.StatusCompleted: true, submit.StatusFailed: true,
+	submit.StatusReturned: true, submit.StatusCancelled: true, submit.StatusManualReview: true,
+	submit.StatusVelocityBlocked: true, submit.StatusPendingEngineReview: true,
+}
+
 // payoutUpdate builds the status update of a payout event. When the data has
-// no status, the event type names it (payout.completed is completed).
+// no status, an event type that ends with a payout status names it
+// (payout.completed is completed). Otherwise the update carries no status,
+// so only its fees and amounts are recorded.
 func payoutUpdate(env envelope) (*state.StatusUpdate, error) {
 	var data payoutEventData
 	if err := json.Unmarshal(env.Data, &data); err != nil {
@@ -214,8 +226,8 @@ func payoutUpdate(env envelope) (*state.StatusUpdate, error) {
 	if data.ID == "" {
 		return nil, fmt.Errorf("%s event %s has no payout id in its data", env.Type, env.ID)
 	}
-	if data.Status == "" {
-		data.Status = strings.TrimPrefix(env.Type, "payout.")
+	if suffix := strings.TrimPrefix(env.Type, "payout."); data.Status == "" && payoutStatuses[suffix] {
+		data.Status = suffix
 	}
 	u := UpdateFromPayout(&data.Payout, "webhook")
 	u.FailureCode = data.FailureCode

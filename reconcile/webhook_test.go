@@ -327,3 +327,18 @@ func TestWebhookHandler_RejectionBodyNamesReasonOnly(t *testing.T) {
 		t.Errorf("body %q, want only the reason", body)
 	}
 }
+
+func TestWebhookHandler_UnknownEventTypeKeepsStatus(t *testing.T) {
+	e := newHandlerEnv(t)
+	data := map[string]string{"id": "pay_1", "fee": "0.50", "fee_currency": "EUR"}
+	if got := e.send(t, "evt_1", "payout.risk_scored", data); got != http.StatusOK {
+		t.Fatalf("status %d, want 200", got)
+	}
+	p, _ := e.led.PayoutByID(context.Background(), "pay_1")
+	if p.Status != "pending_screening" {
+		t.Errorf("payout status %s, want pending_screening: the type names no status", p.Status)
+	}
+	if p.Fee != "0.50" {
+		t.Errorf("fee %q, want 0.50 from the event", p.Fee)
+	}
+}
