@@ -82,7 +82,7 @@ func TestRun_OldUnknownRowsLookedUpByReference(t *testing.T) {
 // Retry-After in HTTP-date form pauses the workers; the run still pays every
 // row exactly once.
 func TestRun_RetryAfterHTTPDate(t *testing.T) {
-	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{ThrottleRate: 0.05, RetryAfterHTTPDate: true}})
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{ThrottleRate: 0.1, RetryAfterHTTPDate: true}, Seed: 3})
 	dir := t.TempDir()
 	src, _ := filepath.Abs("testdata/mixed.csv")
 	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
@@ -170,5 +170,37 @@ func TestRun_InterruptFinishesInFlight(t *testing.T) {
 	}
 	if st := srv.Stats(); st.PayoutsCreated != 200 || len(st.DuplicateReferences) != 0 {
 		t.Errorf("after the rerun: %d payouts, duplicates %v; want 200 and none", st.PayoutsCreated, st.DuplicateReferences)
+	}
+}
+
+// Sustained 500s open the breaker: the run stops with exit 4 and leaves the
+// unsent rows pending for the next run.
+func TestRun_BreakerStopsOnSustained5xx(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	src, _ := filepath.Abs("testdata/mixed.csv")
+	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
+	// Anton starts failing every request once the first payout exists.
+	go func() {
+		for srv.Stats().PayoutsCreated < 1 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		srv.SetFaults(sandbox.Faults{ErrorRate: 1})
+	}()
+	code, stdout, _ := runPayrun(t, dir, "run", "--concurrency", "2", "--max-invalid", "20%", "payouts.csv")
+	if code != exitStopped {
+		t.Fatalf("exit=%d, want 4\n%s", code, stdout)
+	}
+	counts := ledgerCounts(t, filepath.Join(dir, "payrun.db"))
+	if counts[state.Pending] == 0 {
+		t.Errorf("no rows left pending after the breaker opened: %v", counts)
+	}
+
+	srv.SetFaults(sandbox.Faults{})
+	if code, stdout, _ := runPayrun(t, dir, "run", "--max-invalid", "20%", "payouts.csv"); code != exitRowProblems {
+		t.Fatalf("rerun after recovery: exit=%d, want 1 (one invalid row)\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 10 {
+		t.Errorf("payouts after recovery=%d, want 10", n)
 	}
 }
