@@ -196,7 +196,19 @@ func (r *runner) writeReports(ctx context.Context, sum *runSummary, rows []*stat
 		return err
 	}
 	prefix := r.runID + "/"
-	written, err := reconcile.WriteReports(ctx, sink, prefix, rows, formats, time.Now())
+	files := map[string]*state.File{}
+	for _, row := range rows {
+		if _, ok := files[row.FileID]; ok {
+			continue
+		}
+		f, err := r.ledger.File(ctx, row.FileID)
+		if err != nil {
+			return err
+		}
+		files[row.FileID] = f
+	}
+	written, err := reconcile.WriteReportsWith(ctx, sink, prefix, rows, formats,
+		reconcile.ReportOptions{Now: time.Now(), Files: files})
 	sum.Reports = written
 	if err != nil {
 		return err
