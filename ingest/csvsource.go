@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -24,8 +25,9 @@ type csvSource struct {
 	reader  *csv.Reader
 	checker *utf8Checker // nil unless the file is read as UTF-8
 	cells   []cell
-	row     int // spreadsheet row of the last record
-	endLine int // last physical line of the last record
+	row     int   // spreadsheet row of the last record
+	endLine int   // last physical line of the last record
+	size    int64 // of the file, in bytes
 }
 
 // parseDelimiter turns a profile's delimiter setting into a rune.
@@ -62,7 +64,22 @@ func openCSV(path string, delimiter rune, encodingName string) (*csvSource, erro
 	reader.FieldsPerRecord = -1
 	// The field strings of a record stay valid; only the slice is reused.
 	reader.ReuseRecord = true
-	return &csvSource{file: file, reader: reader, checker: checker}, nil
+	src := &csvSource{file: file, reader: reader, checker: checker}
+	if info, err := file.Stat(); err == nil && checker != nil {
+		// Only UTF-8 text is read at about one byte per file byte, which
+		// the row estimate of progress relies on.
+		src.size = info.Size()
+	}
+	return src, nil
+}
+
+// progress returns the bytes read so far and the file's size, or 0, 0 when
+// the file is decoded from another encoding.
+func (s *csvSource) progress() (read, size int64) {
+	if s.size == 0 {
+		return 0, 0
+	}
+	return s.reader.InputOffset(), s.size
 }
 
 func decodeCSV(in *bufio.Reader, encodingName string) (io.Reader, *utf8Checker, error) {
@@ -70,7 +87,7 @@ func decodeCSV(in *bufio.Reader, encodingName string) (io.Reader, *utf8Checker, 
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		in.Discard(3)
-		checker := &utf8Checker{in: in, line: 1}
+		checker := &utf8Checker{in: in, line: 1, nonASCII: -1}
 		return checker, checker, nil
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
 		return transform.NewReader(in, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), nil, nil
@@ -89,7 +106,7 @@ func decodeCSV(in *bufio.Reader, encodingName string) (io.Reader, *utf8Checker, 
 	if enc != nil {
 		return transform.NewReader(in, enc.NewDecoder()), nil, nil
 	}
-	checker := &utf8Checker{in: in, line: 1}
+	checker := &utf8Checker{in: in, line: 1, nonASCII: -1}
 	return checker, checker, nil
 }
 
@@ -114,9 +131,12 @@ func (s *csvSource) next() (sourceRow, error) {
 		return sourceRow{}, s.readError(err)
 	}
 
+	// The record ends at InputOffset, so if the text up to there is ASCII,
+	// so is every field.
+	ascii := s.checker != nil && s.checker.asciiBefore(s.reader.InputOffset())
 	s.cells = s.cells[:0]
 	for _, field := range record {
-		s.cells = append(s.cells, cell{text: field})
+		s.cells = append(s.cells, cell{text: field, ascii: ascii})
 	}
 
 	// encoding/csv skips blank lines, but a spreadsheet shows each as a row.
@@ -153,6 +173,39 @@ func (s *csvSource) readError(err error) error {
 
 func (s *csvSource) close() error { return s.file.Close() }
 
+// notePassed records bytes passed on, and where the first non-ASCII one was.
+func (c *utf8Checker) notePassed(b []byte) {
+	if c.nonASCII < 0 {
+		if i := firstNonASCII(b); i >= 0 {
+			c.nonASCII = c.passed + int64(i)
+		}
+	}
+	c.passed += int64(len(b))
+}
+
+// firstNonASCII returns the index of the first byte of b outside ASCII, or
+// -1. It tests eight bytes at a time.
+func firstNonASCII(b []byte) int {
+	const highBits = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&highBits != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return -1
+}
+
+// asciiBefore reports whether every byte before offset was ASCII.
+func (c *utf8Checker) asciiBefore(offset int64) bool {
+	return c.nonASCII < 0 || offset <= c.nonASCII
+}
+
 // completeRunes returns the length of b without a multi-byte sequence that
 // the end of b cuts off.
 func completeRunes(b []byte) int {
@@ -188,6 +241,9 @@ type utf8Checker struct {
 	line    int
 	pending []byte
 	err     error
+	// passed counts the bytes passed on; nonASCII is where the first byte
+	// outside ASCII was passed, or -1.
+	passed, nonASCII int64
 }
 
 func (c *utf8Checker) Read(p []byte) (int, error) {
@@ -226,8 +282,10 @@ func (c *utf8Checker) scan(b []byte, more bool) (valid, held int) {
 	}
 	if utf8.Valid(b[:end]) {
 		c.line += bytes.Count(b[:end], []byte{'\n'})
+		c.notePassed(b[:end])
 		return end, len(b) - end
 	}
+	defer func() { c.notePassed(b[:valid]) }()
 
 	for i := 0; i < len(b); {
 		if b[i] < utf8.RuneSelf {

@@ -17,164 +17,179 @@ type LateDuplicate struct {
 	Row, Line int
 	// Reference is the repeated reference, cleaned.
 	Reference string
-	// WasValid reports whether Next returned the earlier row as valid. Amount
-	// is its amount then, so a caller can take it out of its totals; Amount is
-	// the zero value when WasValid is false.
+	// WasValid reports whether Next returned the earlier row as valid, so a
+	// caller that counted it as valid must now count it as invalid.
 	WasValid bool
-	Amount   payrun.Amount
-	// Minor is Amount in minor units of its currency.
-	Minor int64
 	// Problem is the duplicate_reference error of the earlier row.
 	Problem Problem
 }
 
-// referenceEntry is what the reference index keeps per row: 16 bytes.
+// referenceEntry is what the reference index keeps per row besides the key.
 type referenceEntry struct {
-	row, line uint32
-	// amount packs the minor units of a valid row (bits 8 and up), the
-	// 1-based index of its currency in duplicateIndex.currencies (bits 0-6; 0
-	// for an invalid row), and whether the row was already reported as a late
-	// duplicate (bit 7).
-	amount uint64
+	row uint32
+	// line is the row's first line (bits 0-29), whether the row was valid
+	// (validBit) and whether it was reported as a late duplicate (reportedBit).
+	line uint32
 }
 
 const (
-	currencyBits = 0x7f
-	reportedBit  = 0x80
+	lineBits    = 1<<30 - 1
+	validBit    = 1 << 30
+	reportedBit = 1 << 31
 )
 
 // duplicateIndex finds repeated references and payees in one pass: hashes
 // of every reference and every payee seen so far, with the row that had each
-// first. That is about 50 bytes per row, never the row's data.
+// first. That is about 40 bytes per row at the index's usual fill, never the
+// row's data.
 type duplicateIndex struct {
 	seed       maphash.Seed
-	hash       maphash.Hash
 	references hashIndex[referenceEntry]
 	payees     hashIndex[uint32]
-	currencies []string
 	late       []LateDuplicate
+	touched    []uint64
+	sink       uint64 // keeps the loads of touchBatch
 }
 
 func newDuplicateIndex() *duplicateIndex {
-	d := &duplicateIndex{seed: maphash.MakeSeed()}
-	d.hash.SetSeed(d.seed)
-	return d
+	return &duplicateIndex{seed: maphash.MakeSeed()}
 }
 
-// packAmount returns the amount field of a referenceEntry, or 0 when the row
-// is invalid or too many currencies appeared for the packing.
-func (d *duplicateIndex) packAmount(currency string, minor int64) uint64 {
-	for i, code := range d.currencies {
-		if code == currency {
-			return uint64(minor)<<8 | uint64(i+1)
-		}
-	}
-	if len(d.currencies) == currencyBits {
-		return 0
-	}
-	d.currencies = append(d.currencies, currency)
-	return uint64(minor)<<8 | uint64(len(d.currencies))
+// appendPart appends a length-prefixed string to the payee key material.
+func appendPart(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
-// writePart adds a length-prefixed string to the payee hash.
-func (d *duplicateIndex) writePart(s string) {
-	var n [binary.MaxVarintLen64]byte
-	d.hash.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-	d.hash.WriteString(s)
+// rowKeys are what the duplicate checks need of a validated row.
+type rowKeys struct {
+	reference uint64 // 0 when the row has no reference
+	payee     uint64 // 0 when the row takes no part in the payee check
+	valid     bool
+}
+
+// keys returns the duplicate-check keys of the row just validated.
+func (c *rowCheck) keys(in *payrun.Instruction) rowKeys {
+	ref := c.value(colReference)
+	if ref == "" {
+		return rowKeys{}
+	}
+	k := rowKeys{reference: indexKey(maphash.String(c.r.seed, ref)), valid: !c.failed}
+	if c.amountOK {
+		k.payee = c.payeeKey(in)
+	}
+	return k
 }
 
 // payeeKey hashes the beneficiary, the amount in minor units and the
 // currency of a row, or returns 0 when the row names no beneficiary.
 func (c *rowCheck) payeeKey(in *payrun.Instruction) uint64 {
-	d := c.r.dups
-	d.hash.Reset()
+	b := c.r.keyBuf[:0]
 	if id := c.value(colBeneficiaryID); id != "" || c.value(colInstrumentID) != "" {
-		d.writePart("id")
-		d.writePart(id)
-		d.writePart(c.value(colInstrumentID))
+		b = appendPart(b, "id")
+		b = appendPart(b, id)
+		b = appendPart(b, c.value(colInstrumentID))
 	} else if ext := c.value(colExternalRef); ext != "" {
-		d.writePart("ref")
-		d.writePart(ext)
-		d.writePart(normaliseIBAN(c.value(colIBAN)))
-		d.writePart(c.value(colRoutingNumber))
-		d.writePart(normaliseSortCode(c.value(colSortCode)))
-		d.writePart(c.value(colAccountNumber))
+		b = appendPart(b, "ref")
+		b = appendPart(b, ext)
+		b = appendPart(b, normaliseIBAN(c.value(colIBAN)))
+		b = appendPart(b, c.value(colRoutingNumber))
+		b = appendPart(b, normaliseSortCode(c.value(colSortCode)))
+		b = appendPart(b, c.value(colAccountNumber))
 	} else {
 		return 0
 	}
 
-	var minor [8]byte
-	binary.LittleEndian.PutUint64(minor[:], uint64(c.minor))
-	d.hash.Write(minor[:])
-	d.writePart(in.Amount.Currency)
-	return d.hash.Sum64()
+	b = binary.LittleEndian.AppendUint64(b, uint64(c.minor))
+	b = appendPart(b, in.Amount.Currency)
+	c.r.keyBuf = b
+	return indexKey(maphash.Bytes(c.r.seed, b))
 }
 
-// checkDuplicates is the last check of a row. A reference that an earlier row
-// used makes this row invalid, and the earlier row too, which it reports as a
-// late duplicate. A payee and amount that an earlier row paid under another
-// reference earn this row a warning.
-func (c *rowCheck) checkDuplicates(in *payrun.Instruction) []LateDuplicate {
-	ref := c.value(colReference)
-	if ref == "" {
-		return nil
+// checkDuplicates runs the duplicate checks over a batch of validated
+// records, in row order, as their last check. A reference that an earlier
+// row used makes the record invalid, and the earlier row too, which it
+// reports as a late duplicate. A payee and amount that an earlier row paid
+// under another reference earn the record a warning.
+func (r *Reader) checkDuplicates(records []Record, keys []rowKeys) {
+	d := r.dups
+	d.touchBatch(keys)
+	for i := range records {
+		k := keys[i]
+		if k.reference == 0 {
+			continue
+		}
+		rec := &records[i]
+		entry, seen := d.references.slot(k.reference)
+		if seen {
+			r.duplicateReference(rec, entry)
+			continue
+		}
+		*entry = referenceEntry{row: uint32(rec.Row), line: uint32(rec.Line) & lineBits}
+		if k.valid {
+			entry.line |= validBit
+		}
+		if k.payee != 0 {
+			r.checkPayee(rec, k.payee)
+		}
 	}
-	d := c.r.dups
-	entry, seen := d.references.slot(maphash.String(d.seed, ref))
-	if seen {
-		return c.duplicateReference(ref, entry)
-	}
-	*entry = referenceEntry{row: uint32(c.row.row), line: uint32(c.row.line)}
-	if !c.failed {
-		entry.amount = d.packAmount(in.Amount.Currency, c.minor)
-	}
+}
 
-	if !c.amountOK {
-		return nil
+// touchBatch loads the home slots of a batch's keys before the lookups.
+func (d *duplicateIndex) touchBatch(keys []rowKeys) {
+	d.touched = d.touched[:0]
+	for _, k := range keys {
+		d.touched = append(d.touched, k.reference)
 	}
-	key := c.payeeKey(in)
-	if key == 0 {
-		return nil
+	sum := d.references.touch(d.touched)
+	d.touched = d.touched[:0]
+	for _, k := range keys {
+		if k.payee != 0 {
+			d.touched = append(d.touched, k.payee)
+		}
 	}
-	first, paid := d.payees.slot(key)
+	d.sink = sum ^ d.payees.touch(d.touched)
+}
+
+func (r *Reader) checkPayee(rec *Record, key uint64) {
+	first, paid := r.dups.payees.slot(key)
 	if !paid {
-		*first = uint32(c.row.row)
-		return nil
+		*first = uint32(rec.Row)
+		return
 	}
-	c.add(colReference, SeverityWarning, &finding{CodePossibleDuplicate,
+	rec.Problems = append(rec.Problems, r.referenceProblem(rec.Row, rec.Line, rec.Reference, SeverityWarning,
+		CodePossibleDuplicate,
 		fmt.Sprintf("row %d pays the same beneficiary the same amount under another reference", *first),
-		"check that both payouts are intended; remove one row if it is a duplicate"})
-	return nil
+		"check that both payouts are intended; remove one row if it is a duplicate"))
+}
+
+// referenceProblem builds a problem about the reference cell of a row.
+func (r *Reader) referenceProblem(row, line int, ref, severity, code, message, hint string) Problem {
+	return Problem{Row: row, Line: line, Column: r.cols.name(colReference), Value: maskValue(colReference, ref),
+		Severity: severity, Code: code, Message: message, Hint: hint}
 }
 
 const duplicateHint = "give each payout its own reference; remove the row if it is a duplicate"
 
-// duplicateReference marks the row invalid and, the first time a reference
-// repeats, returns the earlier row as a late duplicate.
-func (c *rowCheck) duplicateReference(ref string, entry *referenceEntry) []LateDuplicate {
-	c.add(colReference, SeverityError, &finding{CodeDuplicateReference,
-		fmt.Sprintf("reference is already used by row %d of this file", entry.row), duplicateHint})
-	if entry.amount&reportedBit != 0 {
-		return nil
+// duplicateReference marks the record invalid and, the first time a
+// reference repeats, reports the earlier row as a late duplicate.
+func (r *Reader) duplicateReference(rec *Record, entry *referenceEntry) {
+	rec.Problems = append(rec.Problems, r.referenceProblem(rec.Row, rec.Line, rec.Reference, SeverityError,
+		CodeDuplicateReference, fmt.Sprintf("reference is already used by row %d of this file", entry.row),
+		duplicateHint))
+	rec.Instruction, rec.Minor = nil, 0
+	if entry.line&reportedBit != 0 {
+		return
 	}
 
-	late := LateDuplicate{Row: int(entry.row), Line: int(entry.line), Reference: ref}
-	if index := entry.amount & currencyBits; index != 0 {
-		d := c.r.dups
-		late.WasValid = true
-		late.Minor = int64(entry.amount >> 8)
-		late.Amount = payrun.FromMinor(late.Minor, d.currencies[index-1])
-	}
-	late.Problem = Problem{
-		Row: late.Row, Line: late.Line, Column: c.r.cols.name(colReference),
-		Value: maskValue(colReference, ref), Severity: SeverityError, Code: CodeDuplicateReference,
-		Message: fmt.Sprintf("reference is also used by row %d of this file", c.row.row),
-		Hint:    duplicateHint,
-	}
-	entry.amount |= reportedBit
+	d := r.dups
+	late := LateDuplicate{Row: int(entry.row), Line: int(entry.line & lineBits), Reference: rec.Reference,
+		WasValid: entry.line&validBit != 0}
+	late.Problem = r.referenceProblem(late.Row, late.Line, rec.Reference, SeverityError, CodeDuplicateReference,
+		fmt.Sprintf("reference is also used by row %d of this file", rec.Row), duplicateHint)
+	entry.line |= reportedBit
 
-	d := c.r.dups
 	d.late = append(d.late, late)
 	n := len(d.late)
-	return d.late[n-1 : n : n]
+	rec.LateDuplicates = d.late[n-1 : n : n]
 }

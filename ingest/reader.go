@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -48,37 +49,17 @@ type Reader struct {
 	opts   Options
 	rules  rules
 
-	src          source
 	cols         *columnMap
 	fileProblems []Problem
 
-	check  rowCheck
-	dups   *duplicateIndex
-	scales []currencyScale
-}
+	// rows reads and validates the rows; batch is the one being returned.
+	rows    *pipeline
+	batch   *rowBatch
+	next    int
+	batches int
+	err     error // ends the file after the batch's records
 
-// currencyScale caches payrun.CurrencyScale for one code.
-type currencyScale struct {
-	code  string
-	scale int
-	ok    bool
-}
-
-// maxCachedScales bounds the cache; a file pays in a handful of currencies.
-const maxCachedScales = 16
-
-// scaleOf returns the minor-unit digits of an ISO 4217 code and whether it is one.
-func (r *Reader) scaleOf(code string) (int, bool) {
-	for _, s := range r.scales {
-		if s.code == code {
-			return s.scale, s.ok
-		}
-	}
-	scale, ok := payrun.CurrencyScale(code)
-	if len(r.scales) < maxCachedScales {
-		r.scales = append(r.scales, currencyScale{code: code, scale: scale, ok: ok})
-	}
-	return scale, ok
+	dups *duplicateIndex
 }
 
 // Open opens a payout file and checks its structure up to the header.
@@ -96,9 +77,12 @@ func Open(path string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 
-	if r.src, r.cols, err = r.openSource(); err != nil {
+	src, cols, err := r.openSource()
+	if err != nil {
 		return nil, err
 	}
+	r.cols = cols
+	r.rows = startPipeline(src, func() *validator { return newValidator(r) })
 	r.fileProblems = append(r.fileProblems, r.cols.unknownColumnProblems()...)
 	r.fileProblems = append(r.fileProblems, r.cols.unnamedColumnProblems()...)
 	return r, nil
@@ -141,19 +125,14 @@ func (r *Reader) openSource() (source, *columnMap, error) {
 	return src, cols, nil
 }
 
-// rereadLate reads the file again from the top and calls fn with the cells of
-// the earlier row of each late duplicate that was valid, as an invalid Record
-// whose only problem is its duplicate_reference error. It serves
-// --errors-out, which needs those rows' raw values after they were streamed.
-func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record) error) error {
-	wanted := make(map[int]Problem)
+// rereadLate reads the file again from the top and calls fn with each
+// earlier row of the late duplicates, validated again (so it is valid, as it
+// was the first time) and with the late duplicate it belongs to. The records
+// are valid only during the call.
+func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record, LateDuplicate) error) error {
+	wanted := make(map[int]LateDuplicate, len(late))
 	for _, d := range late {
-		if d.WasValid {
-			wanted[d.Row] = d.Problem
-		}
-	}
-	if len(wanted) == 0 {
-		return nil
+		wanted[d.Row] = d
 	}
 
 	sheet, problems := r.sheet, r.fileProblems
@@ -164,19 +143,19 @@ func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record) error) error {
 	}
 	defer src.close()
 
+	v := newValidator(r)
 	for len(wanted) > 0 {
 		row, err := src.next()
 		if err != nil {
 			return fmt.Errorf("read %s again for its duplicate rows: %w", r.path, err)
 		}
-		p, ok := wanted[row.row]
+		d, ok := wanted[row.row]
 		if !ok {
 			continue
 		}
 		delete(wanted, row.row)
-		rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: r.cols.header, cells: row.cells},
-			Problems: []Problem{p}}
-		if err := fn(rec); err != nil {
+		rec, _ := v.validate(row, &payrun.Instruction{})
+		if err := fn(rec, d); err != nil {
 			return err
 		}
 	}
@@ -184,17 +163,57 @@ func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record) error) error {
 }
 
 // Next returns the next non-empty data row, or io.EOF after the last one.
+// A *FileError means the file is damaged at that point (invalid CSV or
+// encoding) and cannot be used.
 func (r *Reader) Next() (Record, error) {
-	for {
-		row, err := r.src.next()
-		if err != nil {
-			return Record{}, err
+	for r.batch == nil || r.next == len(r.batch.records) {
+		if r.err != nil || r.rows == nil {
+			return Record{}, r.endError()
 		}
-		if row.isEmpty() {
-			continue
-		}
-		return r.validate(row), nil
+		r.nextBatch()
 	}
+	rec := r.batch.records[r.next]
+	r.next++
+	return rec, nil
+}
+
+func (r *Reader) endError() error {
+	if r.err == nil {
+		return errors.New("read payout file: the reader is closed")
+	}
+	return r.err
+}
+
+// nextBatch takes the next validated batch and runs the duplicate checks
+// over it.
+func (r *Reader) nextBatch() {
+	if r.batch != nil {
+		r.rows.release(r.batch)
+	}
+	r.batch, r.next = r.rows.next(), 0
+	if r.batches == 0 {
+		r.reserveIndex(r.batch)
+	}
+	r.batches++
+	r.checkDuplicates(r.batch.records, r.batch.keys)
+	r.err = r.batch.err
+}
+
+// minRowBytes bounds the row estimate of reserveIndex: no payout row is
+// shorter than its reference, amount and currency with two delimiters.
+const minRowBytes = 10
+
+// reserveIndex sizes the duplicate index from the first full batch: the
+// file's size divided by the bytes per row so far estimates the rows, so a
+// file of rows alike in length fills the index without growing it.
+func (r *Reader) reserveIndex(b *rowBatch) {
+	if len(b.rows) < batchRows || b.read <= 0 || b.size <= b.read {
+		return
+	}
+	rows := b.size * int64(len(b.rows)) / b.read
+	rows = min(rows, b.size/minRowBytes) * 21 / 20 // 5% more for rows a little shorter
+	r.dups.references.reserve(int(rows))
+	r.dups.payees.reserve(int(rows))
 }
 
 // Format returns "csv" or "xlsx".
@@ -218,11 +237,11 @@ func (r *Reader) FileProblems() []Problem { return append([]Problem(nil), r.file
 
 // Close closes the file.
 func (r *Reader) Close() error {
-	if r.src == nil {
+	if r.rows == nil {
 		return nil
 	}
-	err := r.src.close()
-	r.src = nil
+	err := r.rows.close()
+	r.rows, r.batch, r.next = nil, nil, 0
 	return err
 }
 

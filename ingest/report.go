@@ -68,19 +68,43 @@ func ValidateFile(path string, opts Options, control *Control) (*FileReport, err
 // ValidateFileFunc is ValidateFile that also passes each record to fn, which
 // payrun validate --errors-out uses to write the invalid rows. After the last
 // record, fn also gets the earlier row of each late duplicate that was valid
-// when it was passed: the file is read again for those rows only, and each
-// comes with its duplicate_reference error. An earlier row that was already
-// invalid is not passed again, so it appears once, without that error.
+// when it was passed, as an invalid record with its duplicate_reference error.
+// An earlier row that was already invalid is not passed again, so it appears
+// once, without that error.
+//
+// A file is read once, unless a repeated reference made a valid row invalid:
+// then the file is read again up to the last such row, because only the row
+// itself has the amount to take out of the totals.
 func ValidateFileFunc(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
 	return validateFile(path, opts, control, fn)
 }
 
 func validateFile(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
-	sum, err := fileSHA256(path)
+	// The hash reads the file beside validation, on another core.
+	type hashResult struct {
+		sum string
+		err error
+	}
+	hashed := make(chan hashResult, 1)
+	go func() {
+		sum, err := fileSHA256(path)
+		hashed <- hashResult{sum, err}
+	}()
+
+	report, err := validateRows(path, opts, control, fn)
+	h := <-hashed
+	if h.err != nil {
+		return nil, h.err
+	}
 	if err != nil {
 		return nil, err
 	}
-	report := &FileReport{Path: path, SHA256: sum, Totals: map[string]string{}, Problems: []Problem{}}
+	report.SHA256 = h.sum
+	return report, nil
+}
+
+func validateRows(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
+	report := &FileReport{Path: path, Totals: map[string]string{}, Problems: []Problem{}}
 	report.Format, _ = formatOf(path)
 
 	reader, err := Open(path, opts)
@@ -101,7 +125,7 @@ func validateFile(path string, opts Options, control *Control, fn func(*Reader, 
 	if errors.As(err, &fe) {
 		// A file-level problem below the header makes the whole file unusable,
 		// as one found by Open does, so no row counts are reported.
-		*report = FileReport{Path: path, SHA256: sum, Format: report.Format, Sheet: report.Sheet,
+		*report = FileReport{Path: path, Format: report.Format, Sheet: report.Sheet,
 			Error: fe, Totals: map[string]string{}, Problems: []Problem{}}
 		return report, nil
 	}
@@ -125,7 +149,8 @@ type collector struct {
 	// rowsFrom is where row problems start in report.Problems, after the
 	// file-level ones.
 	rowsFrom int
-	late     []LateDuplicate
+	// late lists the late duplicates that were counted valid.
+	late []LateDuplicate
 }
 
 func (c *collector) collect(reader *Reader) error {
@@ -173,37 +198,45 @@ func (c *collector) add(rec Record) {
 }
 
 // addLate turns an earlier row invalid: its duplicate_reference error joins
-// the problems, and a row that was counted valid leaves the valid count and
-// the totals.
+// the problems, and a row that was counted valid moves to the invalid count.
+// finish takes its amount out of the totals.
 func (c *collector) addLate(late LateDuplicate) {
-	c.late = append(c.late, late)
 	c.report.Problems = append(c.report.Problems, late.Problem)
 	if !late.WasValid {
 		return
 	}
+	c.late = append(c.late, late)
 	c.report.Rows.Valid--
 	c.report.Rows.Invalid++
-	code := late.Amount.Currency
-	c.totals.Add(code, -late.Minor)
-	if c.totals[code] == 0 {
-		// Amounts are positive, so a zero total means no valid row is left
-		// in that currency.
-		delete(c.totals, code)
-	}
 }
 
-// finish puts late problems in row order and passes the earlier rows of late
-// duplicates to fn, which reads them again from the file.
+// finish puts late problems in row order. When a late duplicate was counted
+// valid, it reads the file again up to the last such row, to take their
+// amounts out of the totals and to pass them to fn as invalid records.
 func (c *collector) finish(reader *Reader) error {
+	rows := c.report.Problems[c.rowsFrom:]
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
 	if len(c.late) == 0 {
 		return nil
 	}
-	rows := c.report.Problems[c.rowsFrom:]
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
-	if c.fn == nil {
-		return nil
-	}
-	return reader.rereadLate(c.late, func(rec Record) error { return c.fn(reader, rec) })
+
+	return reader.rereadLate(c.late, func(again Record, late LateDuplicate) error {
+		if again.Valid() {
+			code := again.Instruction.Amount.Currency
+			c.totals.Add(code, -again.Minor)
+			if c.totals[code] == 0 {
+				// Amounts are positive, so a zero total means no valid row is
+				// left in that currency.
+				delete(c.totals, code)
+			}
+		}
+		if c.fn == nil {
+			return nil
+		}
+		rec := Record{Row: again.Row, Line: again.Line, Raw: again.Raw, Reference: again.Reference,
+			Problems: []Problem{late.Problem}}
+		return c.fn(reader, rec)
+	})
 }
 
 // fileSHA256 returns the hex SHA-256 of the file's bytes.

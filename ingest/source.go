@@ -25,6 +25,9 @@ const (
 type cell struct {
 	text string
 	kind cellKind
+	// ascii is true when the source knows text is 7-bit ASCII, so the
+	// validator can skip looking.
+	ascii bool
 }
 
 // sourceRow is one row of a file, header included.

@@ -48,9 +48,9 @@ func profileError(err error) *FileError {
 }
 
 // rowCheck collects the problems of one row while its fields are validated.
-// The Reader keeps one and resets it for each row.
+// Each validator keeps one and resets it for each row.
 type rowCheck struct {
-	r        *Reader
+	r        *validator
 	row      sourceRow
 	values   [numColumns]string // cleaned value per canonical column
 	broken   [numColumns]bool   // columns whose cell already has an error
@@ -61,22 +61,23 @@ type rowCheck struct {
 	amountOK bool
 }
 
-// validate turns one data row into a Record.
-func (r *Reader) validate(row sourceRow) Record {
-	rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: r.cols.header, cells: row.cells}}
-	c := &r.check
-	*c = rowCheck{r: r, row: row}
+// validate turns one data row into a Record, with every check but the
+// duplicate checks, and returns the keys those need. in is where the row's
+// Instruction goes when the row is valid.
+func (v *validator) validate(row sourceRow, in *payrun.Instruction) (Record, rowKeys) {
+	rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: v.cols.header, cells: row.cells}}
+	c := &v.check
+	*c = rowCheck{r: v, row: row}
 	if c.checkExtraCells() {
 		// The columns are shifted, so every other check would mislead.
 		rec.Problems = c.problems
-		return rec
+		return rec, rowKeys{}
 	}
 	c.readCells()
 
-	in := &payrun.Instruction{Row: row.row, Line: row.line}
+	*in = payrun.Instruction{Row: row.row, Line: row.line}
 	c.checkPayout(in)
 	c.checkBeneficiary(in)
-	rec.LateDuplicates = c.checkDuplicates(in)
 
 	rec.Reference = c.value(colReference)
 	rec.Problems = c.problems
@@ -84,7 +85,7 @@ func (r *Reader) validate(row sourceRow) Record {
 		rec.Instruction = in
 		rec.Minor = c.minor
 	}
-	return rec
+	return rec, c.keys(in)
 }
 
 // readCells cleans each mapped cell and reports cells that are damaged
@@ -101,7 +102,7 @@ func (c *rowCheck) readCells() {
 }
 
 func (c *rowCheck) readCell(col column, cl cell) {
-	if cl.kind == cellText && isASCII(cl.text) {
+	if cl.kind == cellText && (cl.ascii || isASCII(cl.text)) {
 		// ASCII text is NFC and holds no zero-width or replacement
 		// character, so trimming is all the cleaning it needs.
 		text := trimASCII(cl.text)
