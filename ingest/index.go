@@ -128,7 +128,6 @@ func (s *indexSegment[V]) resize(size int) {
 	}
 }
 
-
 // indexKey turns a hash into a key of a hashIndex: 0 marks empty slots, so
 // it becomes 1, which merges two of 2^64 hashes.
 func indexKey(hash uint64) uint64 {
