@@ -142,13 +142,29 @@ func (l *Ledger) AdoptPayout(ctx context.Context, p *Payout) (bool, error) {
 		}
 		adopted = true
 		now := l.stamp()
-		var rowID int64
-		err = tx.QueryRowContext(ctx, `SELECT id FROM rows WHERE reference = ? AND state IN (?, ?, ?, ?)
-			LIMIT 1`, p.Reference, Held, Pending, Submitting, Retryable).Scan(&rowID)
+		var rowID, amountMinor int64
+		var currency string
+		err = tx.QueryRowContext(ctx, `SELECT id, amount_minor, currency FROM rows
+			WHERE reference = ? AND state IN (?, ?, ?, ?) LIMIT 1`,
+			p.Reference, Held, Pending, Submitting, Retryable).Scan(&rowID, &amountMinor, &currency)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("look up rows of reference %s: %w", p.Reference, err)
 		}
 		p.RowID, p.StatusSource = rowID, "adopt"
+		if rowID != 0 && (p.DestCurrency != currency || !sameAmount(p.DestAmount, amountMinor, currency)) {
+			// Anton's payout is not this row's: never send the row, and let a
+			// person decide.
+			p.RowID = 0
+			if err := upsertPayout(ctx, tx, p, now); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE rows SET state = ?, payout_id = ?, anton_status = ?,
+				error_code = ?, error_message = ?, updated_at = ? WHERE id = ?`,
+				Conflict, p.ID, p.Status, CodeReferenceReused,
+				fmt.Sprintf("Anton already has payout %s for reference %s with %s %s; re-drop this row under a new reference if it is a different payout",
+					p.ID, p.Reference, p.DestAmount, p.DestCurrency), now, rowID)
+			return err
+		}
 		if err := upsertPayout(ctx, tx, p, now); err != nil {
 			return err
 		}

@@ -227,3 +227,20 @@ func TestRecordRows_AdoptedWithoutRow(t *testing.T) {
 		t.Errorf("row differing from the adopted payout: state=%s, want conflict", other.State)
 	}
 }
+
+func TestAdoptPayout_OtherAmountConflicts(t *testing.T) {
+	l := openTest(t)
+	ctx := context.Background()
+	addFile(t, l, "aaaaaaaaaaaa")
+	r := pendingRow("aaaaaaaaaaaa", 2, "INV-1", "h1")
+	record(t, l, r)
+
+	p := &Payout{ID: "pay_7", Reference: "INV-1", Status: "completed", DestAmount: "99.00", DestCurrency: "EUR"}
+	if _, err := l.AdoptPayout(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := l.Row(ctx, r.ID)
+	if got.State != Conflict {
+		t.Errorf("row with 12.50 EUR and an adopted payout of 99.00 EUR: state=%s, want conflict", got.State)
+	}
+}
