@@ -154,13 +154,13 @@ func (p *pipeline) close() error {
 	return p.closeErr
 }
 
-// validateBatch validates the rows of b into b.records and b.keys. The
-// Instructions of one batch share one allocation.
+// validateBatch validates the rows of b into b.records and b.keys.
 func (v *validator) validateBatch(b *rowBatch) {
 	b.records, b.keys = b.records[:0], b.keys[:0]
-	instructions := make([]payrun.Instruction, len(b.rows))
-	for i, row := range b.rows {
-		rec, keys := v.validate(row, &instructions[i])
+	for _, row := range b.rows {
+		// Each Instruction is its own allocation, so a caller that keeps a
+		// few of them does not keep a whole batch's.
+		rec, keys := v.validate(row, &payrun.Instruction{})
 		b.records = append(b.records, rec)
 		b.keys = append(b.keys, keys)
 	}

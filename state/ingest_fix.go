@@ -20,18 +20,18 @@ type RowError struct {
 }
 
 // InvalidateRows moves recorded rows of a file from pending to invalid, with
-// their error codes and messages, and returns the rows that moved as they
-// are now. Rows in any other state stay as they are: a duplicate or conflict
-// row is never sent anyway, and a row that moved on towards Anton is not
-// undone. A row number that the file does not have is an error.
+// their error codes and messages, and returns every named row as it is now,
+// moved or not. Rows in any other state stay as they are: a duplicate or
+// conflict row is never sent anyway, and a row that moved on towards Anton is
+// not undone. A row number that the file does not have is an error.
 func (l *Ledger) InvalidateRows(ctx context.Context, fileID string, errs []RowError) ([]*Row, error) {
-	var moved []*Row
+	var named []*Row
 	err := l.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		moved, err = l.invalidateRows(ctx, tx, fileID, errs)
+		named, err = l.invalidateRows(ctx, tx, fileID, errs)
 		return err
 	})
-	return moved, err
+	return named, err
 }
 
 // RecordRowsInvalidating is RecordRows followed by InvalidateRows in one
@@ -39,7 +39,7 @@ func (l *Ledger) InvalidateRows(ctx context.Context, fileID string, errs []RowEr
 // committed together, so a crash between the two can never leave the
 // earlier rows pending and sendable.
 func (l *Ledger) RecordRowsInvalidating(ctx context.Context, rows []*Row, fileID string, errs []RowError) ([]*Row, error) {
-	var moved []*Row
+	var named []*Row
 	err := l.tx(ctx, func(tx *sql.Tx) error {
 		now := l.stamp()
 		for _, r := range rows {
@@ -53,14 +53,14 @@ func (l *Ledger) RecordRowsInvalidating(ctx context.Context, rows []*Row, fileID
 			}
 		}
 		var err error
-		moved, err = l.invalidateRows(ctx, tx, fileID, errs)
+		named, err = l.invalidateRows(ctx, tx, fileID, errs)
 		return err
 	})
-	return moved, err
+	return named, err
 }
 
 func (l *Ledger) invalidateRows(ctx context.Context, tx *sql.Tx, fileID string, errs []RowError) ([]*Row, error) {
-	var moved []*Row
+	var named []*Row
 	now := l.stamp()
 	for _, e := range errs {
 		r, err := scanRow(tx.QueryRowContext(ctx, `SELECT `+rowColumns+` FROM rows
@@ -71,6 +71,7 @@ func (l *Ledger) invalidateRows(ctx context.Context, tx *sql.Tx, fileID string, 
 		if err != nil {
 			return nil, fmt.Errorf("invalidate row %d of file %s: %w", e.RowNum, fileID, err)
 		}
+		named = append(named, r)
 		if r.State != Pending {
 			continue
 		}
@@ -86,9 +87,8 @@ func (l *Ledger) invalidateRows(ctx context.Context, tx *sql.Tx, fileID string, 
 			return nil, fmt.Errorf("invalidate row %d of file %s: %w", e.RowNum, fileID, err)
 		}
 		r.State, r.ErrorCode, r.ErrorMessage, r.Problems, r.UpdatedAt = Invalid, e.Code, e.Message, problems, now
-		moved = append(moved, r)
 	}
-	return moved, nil
+	return named, nil
 }
 
 // appendProblem appends one JSON object to a JSON list that may be empty text.

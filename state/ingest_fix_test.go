@@ -19,15 +19,21 @@ func TestInvalidateRows_OnlyPendingMove(t *testing.T) {
 	record(t, l, pending, submitted)
 	exec(t, l, `UPDATE rows SET state = ? WHERE id = ?`, Submitted, submitted.ID)
 
-	moved, err := l.InvalidateRows(ctx, "aaaaaaaaaaaa", []RowError{
+	named, err := l.InvalidateRows(ctx, "aaaaaaaaaaaa", []RowError{
 		{RowNum: 2, Code: "duplicate_reference", Message: "reference is also used by row 9", Problem: dupProblem},
 		{RowNum: 3, Code: "duplicate_reference", Message: "reference is also used by row 10", Problem: dupProblem},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(moved) != 1 || moved[0].ID != pending.ID || moved[0].AmountMinor != 1250 || moved[0].Currency != "EUR" {
-		t.Fatalf("moved %+v, want the pending row with its amount", moved)
+	if len(named) != 2 {
+		t.Fatalf("returned %d rows, want both named rows", len(named))
+	}
+	if named[0].ID != pending.ID || named[0].State != Invalid || named[0].AmountMinor != 1250 || named[0].Currency != "EUR" {
+		t.Errorf("first row %+v, want the pending row, now invalid, with its amount", named[0])
+	}
+	if named[1].ID != submitted.ID || named[1].State != Submitted {
+		t.Errorf("second row %+v, want the submitted row unchanged", named[1])
 	}
 
 	got, err := l.Row(ctx, pending.ID)
@@ -70,13 +76,13 @@ func TestRecordRowsInvalidating_OneTransaction(t *testing.T) {
 	// the earlier one invalid in the same commit.
 	later := &Row{FileID: "aaaaaaaaaaaa", RowNum: 600, LineNum: 600, Reference: "REF-1", State: Invalid,
 		ErrorCode: "duplicate_reference"}
-	moved, err := l.RecordRowsInvalidating(ctx, []*Row{later}, "aaaaaaaaaaaa",
+	named, err := l.RecordRowsInvalidating(ctx, []*Row{later}, "aaaaaaaaaaaa",
 		[]RowError{{RowNum: 2, Code: "duplicate_reference", Message: "also used by row 600"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(moved) != 1 {
-		t.Fatalf("moved %d rows, want 1", len(moved))
+	if len(named) != 1 || named[0].State != Invalid {
+		t.Fatalf("returned %+v, want row 2, now invalid", named)
 	}
 	counts, err := l.StateCounts(ctx, "aaaaaaaaaaaa")
 	if err != nil {

@@ -64,6 +64,10 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 		return err
 	}
 	totals, err := r.recordRecords(ctx, file, reader)
+	var damaged *damagedFileError
+	if errors.As(err, &damaged) {
+		return r.rejectRecordedFile(ctx, out, damaged.fe)
+	}
 	if err != nil {
 		return err
 	}
@@ -75,18 +79,17 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 	return r.guardFile(ctx, out, opts, totals, approval)
 }
 
-// recordRecords streams the file's records into the ledger in batches.
+// damagedFileError is a file-level problem that reading found below rows
+// already recorded.
+type damagedFileError struct{ fe *ingest.FileError }
+
+func (e *damagedFileError) Error() string { return e.fe.Error() }
+
+// recordRecords streams the file's records into the ledger in batches. A row
+// that repeats an earlier row's reference makes that earlier row invalid too:
+// the batch that holds the later row moves it, in the same transaction.
 func (r *runner) recordRecords(ctx context.Context, file *state.File, reader *ingest.Reader) (payrun.Totals, error) {
-	totals := payrun.Totals{}
-	batch := make([]*state.Row, 0, recordBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := r.ledger.RecordRows(ctx, batch)
-		batch = batch[:0]
-		return err
-	}
+	b := &recordBatcher{r: r, file: file, totals: payrun.Totals{}, rows: make([]*state.Row, 0, recordBatch)}
 	for {
 		rec, err := reader.Next()
 		if errors.Is(err, io.EOF) {
@@ -94,35 +97,103 @@ func (r *runner) recordRecords(ctx context.Context, file *state.File, reader *in
 		}
 		var fileErr *ingest.FileError
 		if errors.As(err, &fileErr) {
-			return nil, withCode(exitRowProblems, fmt.Errorf("file %s became unreadable at a later row: %w", file.Name, err))
+			if err := b.flush(ctx); err != nil {
+				return nil, err
+			}
+			return nil, &damagedFileError{fe: fileErr}
 		}
 		if err != nil {
 			return nil, withCode(exitUsage, fmt.Errorf("read payout file %s: %w", file.Source, err))
 		}
-		row, err := r.ledgerRow(file.ID, rec)
-		if err != nil {
+		if err := b.add(ctx, rec); err != nil {
 			return nil, err
 		}
-		file.TotalRows++
-		if row.State == state.Invalid {
-			file.InvalidRows++
-		} else {
-			file.ValidRows++
-			totals.Add(row.Currency, row.AmountMinor)
-		}
-		batch = append(batch, row)
-		if len(batch) == recordBatch {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
 	}
-	if err := flush(); err != nil {
+	if err := b.flush(ctx); err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(totals.Strings())
+	data, _ := json.Marshal(b.totals.Strings())
 	file.Totals = string(data)
-	return totals, nil
+	return b.totals, nil
+}
+
+// recordBatcher collects the rows of one file and the late duplicates they
+// reveal, for one ledger transaction per batch.
+type recordBatcher struct {
+	r      *runner
+	file   *state.File
+	totals payrun.Totals
+	rows   []*state.Row
+	late   []state.RowError
+	// wasValid lists the rows of late that were counted as valid.
+	wasValid map[int]bool
+}
+
+func (b *recordBatcher) add(ctx context.Context, rec ingest.Record) error {
+	row, err := b.r.ledgerRow(b.file.ID, rec)
+	if err != nil {
+		return err
+	}
+	b.file.TotalRows++
+	if row.State == state.Invalid {
+		b.file.InvalidRows++
+	} else {
+		b.file.ValidRows++
+		b.totals.Add(row.Currency, row.AmountMinor)
+	}
+	b.rows = append(b.rows, row)
+	for _, d := range rec.LateDuplicates {
+		b.addLate(d)
+	}
+
+	if len(b.rows) == recordBatch {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *recordBatcher) addLate(d ingest.LateDuplicate) {
+	problem, _ := json.Marshal(d.Problem)
+	b.late = append(b.late, state.RowError{RowNum: d.Row, Code: d.Problem.Code,
+		Message: d.Problem.String(), Problem: string(problem)})
+	if d.WasValid {
+		if b.wasValid == nil {
+			b.wasValid = make(map[int]bool)
+		}
+		b.wasValid[d.Row] = true
+	}
+}
+
+// flush records the batch and turns the earlier rows of its late duplicates
+// invalid, then takes those that were counted valid out of the counts and
+// totals.
+func (b *recordBatcher) flush(ctx context.Context) error {
+	if len(b.rows) == 0 && len(b.late) == 0 {
+		return nil
+	}
+	earlier, err := b.r.ledger.RecordRowsInvalidating(ctx, b.rows, b.file.ID, b.late)
+	if err != nil {
+		return err
+	}
+	for _, row := range earlier {
+		if !b.wasValid[row.RowNum] {
+			continue
+		}
+		b.file.ValidRows--
+		b.file.InvalidRows++
+		b.totals.Add(row.Currency, -row.AmountMinor)
+		if b.totals[row.Currency] == 0 {
+			// Amounts are positive, so a zero total means no valid row is left
+			// in that currency.
+			delete(b.totals, row.Currency)
+		}
+	}
+	if len(earlier) > 0 {
+		b.r.a.logger.Info("earlier rows invalid: a later row repeats their reference",
+			"file_id", b.file.ID, "rows", len(earlier))
+	}
+	b.rows, b.late, b.wasValid = b.rows[:0], b.late[:0], nil
+	return nil
 }
 
 // ledgerRow converts a record: valid rows get their key and state pending;
@@ -173,6 +244,18 @@ func (r *runner) recordRejectedFile(ctx context.Context, out *fileOutcome, fe *i
 	out.status, out.note = "rejected", fe.Error()
 	r.a.logger.Warn("file rejected", "file", out.source.Location, "file_id", f.ID, "code", fe.Code, "error", fe.Message)
 	return r.ledger.InsertFile(ctx, f)
+}
+
+// rejectRecordedFile rejects a file found damaged below rows already
+// recorded: none of its rows is sent, and a rerun reports it as rejected.
+func (r *runner) rejectRecordedFile(ctx context.Context, out *fileOutcome, fe *ingest.FileError) error {
+	f := out.file
+	f.Status, f.ErrorCode, f.ErrorMessage = state.FileRejected, fe.Code, fe.Error()
+	f.InvalidRows, f.ValidRows, f.Totals = f.TotalRows, 0, "{}"
+	out.status, out.note = "rejected", fe.Error()
+	r.a.logger.Warn("file rejected", "file", out.source.Location, "file_id", f.ID, "code", fe.Code,
+		"rows_read", f.TotalRows, "error", fe.Message)
+	return r.ledger.RejectRecordedFile(ctx, f)
 }
 
 func formatOfName(name string) string {
