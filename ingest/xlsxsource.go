@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -17,22 +16,23 @@ import (
 // with rows.
 const unzipXMLLimit = 1 << 20
 
-// xlsxSource reads one sheet of an XLSX workbook. excelize's streaming Rows
-// iterator supplies the cell text, with shared and inline strings resolved.
-// Rows does not expose each cell's stored type, style, or whether a formula has
-// a calculated value, so a second streaming pass over the same worksheet XML
-// (typeScanner) supplies them.
+// xlsxSource reads one sheet of an XLSX workbook in one pass. excelize
+// supplies the workbook's sheets, their visibility, the styles and the date
+// system; a sheetReader streams the worksheet XML itself, with each cell's
+// stored type, style and formula state, which excelize's Rows iterator does
+// not expose; the shared strings come from the package.
 type xlsxSource struct {
-	book  *excelize.File
-	zip   *zip.ReadCloser
-	rows  *excelize.Rows
-	types *typeScanner
+	book     *excelize.File
+	zip      *zip.ReadCloser
+	sheetXML *sheetReader
+	strings  *sharedStrings
 
 	sheet     string
 	selection []Problem // the note on which sheet was read and why
 	date1904  bool
 	dateStyle map[int]bool
 	row       int
+	cells     []cell
 }
 
 // openXLSX opens the workbook, chooses the sheet and positions it after the
@@ -70,8 +70,11 @@ func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
 // chooseSheet opens the profile's sheet, or else the first visible sheet with a
 // header row containing the required columns.
 func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
-	paths, err := worksheetPaths(&x.zip.Reader)
+	paths, workbook, err := worksheetPaths(&x.zip.Reader)
 	if err != nil {
+		return nil, err
+	}
+	if x.strings, err = readSharedStrings(&x.zip.Reader, workbook); err != nil {
 		return nil, err
 	}
 	sheets := x.book.GetSheetList()
@@ -144,7 +147,7 @@ func (x *xlsxSource) noteSelection(sheets []string, reason string, skipped []str
 	}}
 }
 
-// openSheet starts both streams over a sheet and reads up to its header.
+// openSheet starts the stream over a sheet and reads up to its header.
 func (x *xlsxSource) openSheet(name, part string, profile Profile) (*columnMap, error) {
 	x.closeSheet()
 	if part == "" {
@@ -152,88 +155,98 @@ func (x *xlsxSource) openSheet(name, part string, profile Profile) (*columnMap, 
 			"the workbook lists sheet %q but its worksheet part is missing", name)
 	}
 
-	rows, err := x.book.Rows(name)
+	sheetXML, err := newSheetReader(&x.zip.Reader, part)
 	if err != nil {
-		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read sheet %q: %v", name, err)
-	}
-	types, err := newTypeScanner(&x.zip.Reader, part)
-	if err != nil {
-		rows.Close()
 		return nil, err
 	}
-	x.rows, x.types, x.sheet, x.row = rows, types, name, 0
+	x.sheetXML, x.sheet, x.row = sheetXML, name, 0
 
 	return locateHeader(x, profile.HeaderRow, profile.Aliases)
 }
 
-func (x *xlsxSource) next() (sourceRow, error) {
-	if !x.rows.Next() {
-		if err := x.rows.Error(); err != nil {
-			return sourceRow{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
-				"read sheet %q: %v", x.sheet, err)
-		}
-		return sourceRow{}, io.EOF
-	}
-	x.row++
+// maxSheetRows is the row limit of a worksheet (ECMA-376 and Excel: 1,048,576).
+const maxSheetRows = 1 << 20
 
-	texts, err := x.rows.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return sourceRow{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
-			"read row %d of sheet %q: %v", x.row, x.sheet, err)
-	}
-	infos, err := x.types.rowCells(x.row)
+func (x *xlsxSource) next() (sourceRow, error) {
+	num, infos, err := x.sheetXML.nextRow()
 	if err != nil {
 		return sourceRow{}, err
 	}
-	return sourceRow{row: x.row, line: x.row, cells: x.typedCells(texts, infos)}, nil
+	if num <= x.row || num > maxSheetRows {
+		return sourceRow{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+			"sheet %q has row %d after row %d: rows must be in order and at most %d", x.sheet, num, x.row, maxSheetRows)
+	}
+	x.row = num
+
+	cells, err := x.typedCells(infos)
+	if err != nil {
+		return sourceRow{}, err
+	}
+	return sourceRow{row: num, line: num, cells: cells}, nil
 }
 
-// typedCells merges the text of each cell with its stored type.
-func (x *xlsxSource) typedCells(texts []string, infos []cellInfo) []cell {
-	width := len(texts)
+// typedCells turns the stored cells of a row into cells in column order,
+// with gaps for the columns the row leaves out. The cells are reused by the
+// next row.
+func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
+	width := 0
 	for _, info := range infos {
-		if info.col > width {
-			width = info.col
-		}
+		width = max(width, info.col)
 	}
-	cells := make([]cell, width)
-	for i, t := range texts {
-		cells[i].text = t
-	}
+	x.cells = append(x.cells[:0], make([]cell, width)...)
 	for _, info := range infos {
-		if info.col >= 1 {
-			cells[info.col-1] = x.typedCell(info, cells[info.col-1].text)
+		c, err := x.typedCell(info)
+		if err != nil {
+			return nil, err
 		}
+		x.cells[info.col-1] = c
 	}
-	return cells
+	return x.cells, nil
 }
 
-func (x *xlsxSource) typedCell(info cellInfo, text string) cell {
+func (x *xlsxSource) typedCell(info cellInfo) (cell, error) {
 	if info.formula && !info.hasValue {
-		return cell{kind: cellFormulaNoValue}
+		return cell{kind: cellFormulaNoValue}, nil
 	}
 	switch info.typ {
-	case "s", "inlineStr", "str":
-		return cell{text: text}
+	case "s":
+		return x.sharedString(info)
+	case "inlineStr", "str":
+		return cell{text: info.value}, nil
 	case "b":
 		if info.value == "1" {
-			return cell{text: "TRUE", kind: cellBool}
+			return cell{text: "TRUE", kind: cellBool}, nil
 		}
-		return cell{text: "FALSE", kind: cellBool}
+		return cell{text: "FALSE", kind: cellBool}, nil
 	case "e":
-		return cell{text: info.value, kind: cellError}
+		return cell{text: info.value, kind: cellError}, nil
 	case "d":
-		return cell{text: isoDate(info.value), kind: cellDate}
+		return cell{text: isoDate(info.value), kind: cellDate}, nil
 	}
 	if !info.hasValue {
-		return cell{text: text}
+		return cell{}, nil
 	}
 	if x.isDateStyle(info.style) {
 		if date, ok := x.serialDate(info.value); ok {
-			return cell{text: date, kind: cellDate}
+			return cell{text: date, kind: cellDate}, nil
 		}
 	}
-	return cell{text: info.value, kind: cellNumber}
+	return cell{text: info.value, kind: cellNumber}, nil
+}
+
+// sharedString resolves a cell of type s, whose value indexes the shared
+// string table.
+func (x *xlsxSource) sharedString(info cellInfo) (cell, error) {
+	if !info.hasValue {
+		return cell{}, nil
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(info.value))
+	text, ok := x.strings.get(i)
+	if err != nil || !ok {
+		return cell{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+			"sheet %q row %d column %d: shared string %q is not in the workbook's table", x.sheet, x.row, info.col, info.value)
+	}
+	return cell{text: text}, nil
 }
 
 // serialDate converts an Excel date serial to YYYY-MM-DD, or to
@@ -319,13 +332,9 @@ func customDateFormat(code string) bool {
 }
 
 func (x *xlsxSource) closeSheet() {
-	if x.rows != nil {
-		x.rows.Close()
-		x.rows = nil
-	}
-	if x.types != nil {
-		x.types.close()
-		x.types = nil
+	if x.sheetXML != nil {
+		x.sheetXML.close()
+		x.sheetXML = nil
 	}
 }
 

@@ -9,144 +9,220 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
-// cellInfo is the stored type, style and formula state of one worksheet cell.
+// cellInfo is one worksheet cell as stored: its type, style, formula state
+// and value.
 type cellInfo struct {
 	col      int    // 1-based column
 	typ      string // the t attribute: "", "n", "s", "str", "inlineStr", "b", "e" or "d"
 	style    int    // the s attribute
 	formula  bool   // the cell has an <f> element
-	hasValue bool   // the cell has a non-empty <v> element
-	value    string // the <v> text
+	hasValue bool   // the cell has a non-empty <v> element, or inline text
+	value    string // the <v> text, or the text of an inline string
 }
 
-// typeScanner streams a worksheet part and returns the cell types row by row.
-type typeScanner struct {
+// sheetReader streams a worksheet part in one pass with encoding/xml's
+// RawToken, which skips namespace translation. It yields each <row> with
+// its cells' stored types, so no second pass is needed for them.
+type sheetReader struct {
 	part    io.ReadCloser
 	decoder *xml.Decoder
-	ahead   *scannedRow // the next row, read ahead of the caller
 	lastRow int
 	done    bool
+
+	cells  []cellInfo
+	value  []byte // text of the open <v>
+	inline []byte // text of the open <is>
 }
 
-type scannedRow struct {
-	num   int
-	cells []cellInfo
-}
-
-func newTypeScanner(archive *zip.Reader, part string) (*typeScanner, error) {
+func newSheetReader(archive *zip.Reader, part string) (*sheetReader, error) {
 	file, err := archive.Open(part)
 	if err != nil {
 		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
 			"open worksheet %s: %v", part, err)
 	}
-	return &typeScanner{part: file, decoder: xml.NewDecoder(file)}, nil
+	return &sheetReader{part: file, decoder: xml.NewDecoder(file)}, nil
 }
 
-// rowCells returns the cells of row num; rows must be asked for in order.
-func (s *typeScanner) rowCells(num int) ([]cellInfo, error) {
-	for !s.done && (s.ahead == nil || s.ahead.num < num) {
-		row, err := s.readRow()
-		if err != nil {
-			return nil, err
-		}
-		s.ahead = row
-	}
-	if s.ahead != nil && s.ahead.num == num {
-		cells := s.ahead.cells
-		s.ahead = nil
-		return cells, nil
-	}
-	return nil, nil
-}
-
-// readRow reads the next <row> element, or sets done at the end of sheetData.
-func (s *typeScanner) readRow() (*scannedRow, error) {
-	for {
-		token, err := s.decoder.Token()
+// nextRow returns the number and cells of the next <row>, or io.EOF after
+// the last one. The cells are valid until the next call.
+func (s *sheetReader) nextRow() (int, []cellInfo, error) {
+	for !s.done {
+		token, err := s.decoder.RawToken()
 		if errors.Is(err, io.EOF) {
-			s.done = true
-			return nil, nil
+			break
 		}
 		if err != nil {
-			return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse worksheet: %v", err)
+			return 0, nil, s.parseError(err)
 		}
 		switch el := token.(type) {
 		case xml.StartElement:
 			if el.Name.Local == "row" {
-				return s.decodeRow(el)
+				return s.readRow(el)
 			}
 		case xml.EndElement:
 			if el.Name.Local == "sheetData" {
 				s.done = true
-				return nil, nil
 			}
 		}
 	}
+	s.done = true
+	return 0, nil, io.EOF
 }
 
-// xmlCell is the part of a <c> element the scanner needs.
-type xmlCell struct {
-	Ref   string  `xml:"r,attr"`
-	Type  string  `xml:"t,attr"`
-	Style int     `xml:"s,attr"`
-	F     *string `xml:"f"`
-	V     *string `xml:"v"`
+func (s *sheetReader) parseError(err error) error {
+	return fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse worksheet: %v", err)
 }
 
-func (s *typeScanner) decodeRow(start xml.StartElement) (*scannedRow, error) {
-	row := &scannedRow{num: s.lastRow + 1}
-	for _, a := range start.Attr {
-		if a.Name.Local == "r" {
-			if n, err := strconv.Atoi(a.Value); err == nil {
-				row.num = n
-			}
+// readRow reads the cells of a <row> up to its end tag.
+func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
+	num := s.lastRow + 1
+	if v, ok := attr(start, "r"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			num = n
 		}
 	}
-	s.lastRow = row.num
+	s.lastRow = num
+	s.cells = s.cells[:0]
 
-	col := 0
+	var cur cellInfo
+	var inValue, inInline, inPhonetic, inText bool
 	for {
-		token, err := s.decoder.Token()
+		token, err := s.decoder.RawToken()
 		if err != nil {
-			return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse worksheet row %d: %v", row.num, err)
+			return 0, nil, s.parseError(err)
 		}
 		switch el := token.(type) {
 		case xml.StartElement:
-			if el.Name.Local != "c" {
-				continue
+			switch el.Name.Local {
+			case "c":
+				cur = s.startCell(el)
+			case "v":
+				inValue, s.value = true, s.value[:0]
+			case "f":
+				cur.formula = true
+			case "is":
+				inInline, s.inline = true, s.inline[:0]
+			case "rPh":
+				inPhonetic = true
+			case "t":
+				inText = inInline && !inPhonetic
 			}
-			var c xmlCell
-			if err := s.decoder.DecodeElement(&c, &el); err != nil {
-				return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse worksheet row %d: %v", row.num, err)
-			}
-			col++
-			if c.Ref != "" {
-				if n, _, err := excelize.CellNameToCoordinates(c.Ref); err == nil {
-					col = n
-				}
-			}
-			info := cellInfo{col: col, typ: c.Type, style: c.Style, formula: c.F != nil}
-			if c.V != nil && *c.V != "" {
-				info.hasValue, info.value = true, *c.V
-			}
-			row.cells = append(row.cells, info)
 		case xml.EndElement:
-			if el.Name.Local == "row" {
-				return row, nil
+			switch el.Name.Local {
+			case "v":
+				inValue = false
+				if len(s.value) > 0 {
+					cur.hasValue, cur.value = true, string(s.value)
+				}
+			case "is":
+				inInline = false
+				if len(s.inline) > 0 {
+					cur.hasValue, cur.value = true, decodeEscapes(string(s.inline))
+				}
+			case "rPh":
+				inPhonetic = false
+			case "t":
+				inText = false
+			case "c":
+				s.cells = append(s.cells, cur)
+			case "row":
+				return num, s.cells, nil
+			}
+		case xml.CharData:
+			if inValue {
+				s.value = append(s.value, el...)
+			} else if inText {
+				s.inline = append(s.inline, el...)
 			}
 		}
 	}
 }
 
-func (s *typeScanner) close() error { return s.part.Close() }
+// startCell reads the attributes of a <c> element.
+func (s *sheetReader) startCell(el xml.StartElement) cellInfo {
+	info := cellInfo{col: 1}
+	if n := len(s.cells); n > 0 {
+		info.col = s.cells[n-1].col + 1
+	}
+	for _, a := range el.Attr {
+		switch a.Name.Local {
+		case "r":
+			if col := columnNumber(a.Value); col > 0 {
+				info.col = col
+			}
+		case "t":
+			info.typ = a.Value
+		case "s":
+			info.style, _ = strconv.Atoi(a.Value)
+		}
+	}
+	return info
+}
+
+// columnNumber returns the 1-based column of a cell reference such as "AB12",
+// or 0 when it has no column letters.
+func columnNumber(ref string) int {
+	col := 0
+	for i := 0; i < len(ref); i++ {
+		c := ref[i] | 0x20
+		if c < 'a' || c > 'z' {
+			break
+		}
+		col = col*26 + int(c-'a'+1)
+	}
+	return col
+}
+
+func attr(el xml.StartElement, name string) (string, bool) {
+	for _, a := range el.Attr {
+		if a.Name.Local == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+func (s *sheetReader) close() error { return s.part.Close() }
+
+// decodeEscapes decodes the _xHHHH_ escapes with which spreadsheet files
+// store characters that XML cannot hold, such as control characters
+// (ECMA-376 Part 1, §22.9.2.19, ST_Xstring). _x005F_ is an escaped
+// underscore, so "_x005F_x000D_" is the literal text "_x000D_".
+func decodeEscapes(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if r, ok := escapeAt(s, i); ok {
+			b.WriteRune(r)
+			i += 7
+			continue
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// escapeAt decodes an _xHHHH_ escape at s[i:].
+func escapeAt(s string, i int) (rune, bool) {
+	if i+7 > len(s) || s[i] != '_' || s[i+1] != 'x' || s[i+6] != '_' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	return rune(n), true
+}
 
 // worksheetPaths maps sheet names to their worksheet parts in the package,
 // following the workbook's relationships (ECMA-376 Part 2 §9).
-func worksheetPaths(archive *zip.Reader) (map[string]string, error) {
+// It also returns the path of the workbook part.
+func worksheetPaths(archive *zip.Reader) (map[string]string, string, error) {
 	workbook := "xl/workbook.xml"
 	var rootRels relationships
 	if err := readXMLPart(archive, "_rels/.rels", &rootRels); err == nil {
@@ -164,28 +240,24 @@ func worksheetPaths(archive *zip.Reader) (map[string]string, error) {
 		} `xml:"sheets>sheet"`
 	}
 	if err := readXMLPart(archive, workbook, &book); err != nil {
-		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
+		return nil, "", fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
 	}
 
 	var rels relationships
 	dir, file := path.Split(workbook)
 	if err := readXMLPart(archive, dir+"_rels/"+file+".rels", &rels); err != nil {
-		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
+		return nil, "", fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
 	}
 	targets := make(map[string]string, len(rels.Items))
 	for _, rel := range rels.Items {
-		if strings.HasPrefix(rel.Target, "/") {
-			targets[rel.ID] = strings.TrimPrefix(rel.Target, "/")
-		} else {
-			targets[rel.ID] = path.Join(dir, rel.Target)
-		}
+		targets[rel.ID] = partPath(dir, rel.Target)
 	}
 
 	paths := make(map[string]string, len(book.Sheets))
 	for _, sheet := range book.Sheets {
 		paths[sheet.Name] = targets[sheet.RID]
 	}
-	return paths, nil
+	return paths, workbook, nil
 }
 
 type relationships struct {
