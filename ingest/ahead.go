@@ -31,7 +31,7 @@ type rowBatch struct {
 	ready   chan struct{} // closed once records and keys are set
 }
 
-// progressReporter is a source that knows how far into its file it is.
+// progressReporter is a source that reports how far into its file it has read.
 type progressReporter interface {
 	progress() (read, size int64)
 }

@@ -24,7 +24,7 @@ type LateDuplicate struct {
 	Problem Problem
 }
 
-// referenceEntry is what the reference index keeps per row besides the key.
+// referenceEntry is the value the reference index stores per row.
 type referenceEntry struct {
 	row uint32
 	// line is the row's first line (bits 0-29), whether the row was valid
@@ -61,7 +61,8 @@ func appendPart(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// rowKeys are what the duplicate checks need of a validated row.
+// rowKeys are the hashes and validity of a validated row, the input of the
+// duplicate checks.
 type rowKeys struct {
 	reference uint64 // 0 when the row has no reference
 	payee     uint64 // 0 when the row takes no part in the payee check

@@ -11,10 +11,11 @@ const indexSegments = 256
 // table with linear probing, split into segments that each grow on their own
 // by a quarter when they are three quarters full. The table therefore stays
 // 60–75% full and never copies more than one segment at a time. A slot takes
-// 8 bytes of key plus the value: 16 bytes per reference, 12 per payee. Go's built-in
-// map doubles all its tables at about the same time when keys are uniform
-// hashes, which left the two indexes of a 1,000,000-row file under half full
-// at about 94 bytes per row (measured with Go 1.26 on linux/amd64).
+// 8 bytes of key plus the value: 16 bytes per reference, 12 per payee.
+// Go's built-in map doubles all its tables at about the same time when keys
+// are uniform hashes. For a 1,000,000-row file that left the two indexes
+// under half full, at about 94 bytes per row (measured with Go 1.26 on
+// linux/amd64).
 type hashIndex[V any] struct {
 	segments [indexSegments]indexSegment[V]
 }
@@ -56,8 +57,8 @@ func (x *hashIndex[V]) slot(key uint64) (*V, bool) {
 
 // touch loads the home slot of each key and returns a value that depends on
 // all of them. The loads do not depend on each other, so the processor
-// overlaps their cache misses; the lookups that follow then find the slots
-// cached, instead of waiting for each miss in turn.
+// overlaps their cache misses. The lookups that follow then find the slots
+// cached instead of waiting for each miss in turn.
 func (x *hashIndex[V]) touch(keys []uint64) uint64 {
 	var sum uint64
 	for _, key := range keys {

@@ -130,9 +130,9 @@ func (r *Reader) openSource() (source, *columnMap, error) {
 // was the first time) and with the late duplicate it belongs to. The records
 // are valid only during the call.
 func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record, LateDuplicate) error) error {
-	wanted := make(map[int]LateDuplicate, len(late))
+	remaining := make(map[int]LateDuplicate, len(late))
 	for _, d := range late {
-		wanted[d.Row] = d
+		remaining[d.Row] = d
 	}
 
 	sheet, problems := r.sheet, r.fileProblems
@@ -144,16 +144,16 @@ func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record, LateDuplicate)
 	defer src.close()
 
 	v := newValidator(r)
-	for len(wanted) > 0 {
+	for len(remaining) > 0 {
 		row, err := src.next()
 		if err != nil {
 			return fmt.Errorf("read %s again for its duplicate rows: %w", r.path, err)
 		}
-		d, ok := wanted[row.row]
+		d, ok := remaining[row.row]
 		if !ok {
 			continue
 		}
-		delete(wanted, row.row)
+		delete(remaining, row.row)
 		rec, _ := v.validate(row, &payrun.Instruction{})
 		if err := fn(rec, d); err != nil {
 			return err

@@ -25,8 +25,8 @@ const (
 type cell struct {
 	text string
 	kind cellKind
-	// ascii is true when the source knows text is 7-bit ASCII, so the
-	// validator can skip looking.
+	// ascii is true when the source has checked that text is 7-bit ASCII,
+	// so the validator need not check again.
 	ascii bool
 }
 

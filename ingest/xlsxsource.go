@@ -18,9 +18,9 @@ const unzipXMLLimit = 1 << 20
 
 // xlsxSource reads one sheet of an XLSX workbook in one pass. excelize
 // supplies the workbook's sheets, their visibility, the styles and the date
-// system; a sheetReader streams the worksheet XML itself, with each cell's
+// system. A sheetReader streams the worksheet XML itself, with each cell's
 // stored type, style and formula state, which excelize's Rows iterator does
-// not expose; the shared strings come from the package.
+// not expose. The shared strings are read from the package.
 type xlsxSource struct {
 	book     *excelize.File
 	zip      *zip.ReadCloser
