@@ -8,39 +8,48 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// isZeroWidth reports the invisible characters that spreadsheets and web forms
-// leave in pasted values: zero-width space, joiners, word joiner and the
-// byte-order mark.
-func isZeroWidth(r rune) bool {
-	switch r {
-	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u180E':
-		return true
-	}
-	return false
-}
+// isInvisible reports the format characters (Unicode category Cf) that
+// spreadsheets and web forms leave in pasted values: zero-width space and
+// joiners, word joiner, soft hyphen, direction marks and embeddings, and the
+// byte-order mark. They do not show, but they change a value's bytes, so a
+// reference or IBAN that keeps one is a different key.
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
-func isBlank(r rune) bool { return unicode.IsSpace(r) || isZeroWidth(r) }
+// isJoiner reports the zero-width joiner and non-joiner, which some scripts
+// (Persian, Indic) need inside names.
+func isJoiner(r rune) bool { return r == '\u200C' || r == '\u200D' }
 
-// cleanText trims ASCII and Unicode spaces and zero-width characters at both
-// ends and converts the text to Unicode NFC, so "é" typed as e + combining
-// accent equals the precomposed letter.
+func isBlank(r rune) bool { return unicode.IsSpace(r) || isInvisible(r) }
+
+// cleanText trims ASCII and Unicode spaces and invisible characters at both
+// ends, drops invisible characters inside the value except the joiners, and
+// converts the text to Unicode NFC, so "é" typed as e + combining accent
+// equals the precomposed letter.
 func cleanText(s string) string {
 	s = strings.TrimFunc(s, isBlank)
+	if strings.IndexFunc(s, isInvisible) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if isInvisible(r) && !isJoiner(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	if !norm.NFC.IsNormalString(s) {
 		s = norm.NFC.String(s)
 	}
 	return s
 }
 
-// cleanIdentifier is cleanText for identifiers: it also drops zero-width
-// characters inside the value, which no identifier legitimately contains.
+// cleanIdentifier is cleanText for identifiers: it also drops the joiners,
+// which no identifier legitimately contains.
 func cleanIdentifier(s string) string {
 	s = cleanText(s)
-	if strings.IndexFunc(s, isZeroWidth) < 0 {
+	if strings.IndexFunc(s, isInvisible) < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if isZeroWidth(r) {
+		if isInvisible(r) {
 			return -1
 		}
 		return r

@@ -187,6 +187,37 @@ func TestInvisibleCharactersRemoved(t *testing.T) {
 	}
 }
 
+// Soft hyphens, direction marks and embeddings (Unicode format characters)
+// are as invisible as zero-width spaces; a reference that kept one would get
+// a second key and a second payout.
+func TestFormatCharactersRemoved(t *testing.T) {
+	records, _ := readFile(t, "invisible_format.csv", Options{})
+	for _, rec := range records {
+		wantValid(t, rec)
+	}
+	want := map[int]string{0: "INV-7", 1: "INV-8"}
+	for i, ref := range want {
+		if got := records[i].Instruction.Reference; got != ref {
+			t.Errorf("row %d reference %q, want %q", i, got, ref)
+		}
+	}
+	if got := records[0].Instruction.Beneficiary.ExternalRef; got != "cust-7" {
+		t.Errorf("external_ref %q, want cust-7", got)
+	}
+	if got := records[0].Instruction.Beneficiary.Bank.IBAN.Reveal(); got != "DE89370400440532013000" {
+		t.Errorf("IBAN %q, want the soft hyphen removed", got)
+	}
+	if got := records[0].Instruction.Beneficiary.FirstName.Reveal(); got != "Anna" {
+		t.Errorf("first name %q, want Anna", got)
+	}
+	if got := records[1].Instruction.Beneficiary.FirstName.Reveal(); got != "Mia" {
+		t.Errorf("first name %q, want the embedding marks removed", got)
+	}
+	if got := records[1].Instruction.Beneficiary.LastName.Reveal(); got != "Fa\u200dte" {
+		t.Errorf("last name %q, want the zero-width joiner kept inside a name", got)
+	}
+}
+
 func TestIBANAsPeopleWriteIt(t *testing.T) {
 	records, _ := readFile(t, "iban.csv", Options{})
 	rows := byReference(records)
