@@ -204,3 +204,47 @@ func TestRun_BreakerStopsOnSustained5xx(t *testing.T) {
 		t.Errorf("payouts after recovery=%d, want 10", n)
 	}
 }
+
+// A run that dies while recording a file leaves it ingesting with part of its
+// rows; the next run discards them and records the whole file again, so no
+// row is lost and none is paid twice.
+func TestRun_CrashDuringIngestLosesNoRow(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "payouts.csv")
+	writeChaosFile(t, file, 30)
+	sum, _, err := hashFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Reproduce the ledger a crash after the first batch leaves behind.
+	ctx := context.Background()
+	led, err := state.Open(ctx, filepath.Join(dir, "payrun.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.StartRun(ctx, "crashed", "run")
+	f := &state.File{ID: sum[:12], SHA256: sum, Source: file, Name: "payouts.csv", Format: "csv",
+		Status: state.FileIngesting, RunID: "crashed"}
+	if err := led.InsertFile(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	partial := &state.Row{FileID: f.ID, RowNum: 2, LineNum: 2, Reference: "CH-0000001", State: state.Pending,
+		Key: "payrun-partial", ContentHash: "payrun-partial", AmountMinor: 100, Currency: "EUR"}
+	if err := led.RecordRows(ctx, []*state.Row{partial}); err != nil {
+		t.Fatal(err)
+	}
+	led.Close()
+
+	code, stdout, stderr := runPayrun(t, dir, "run", file)
+	if code != exitOK {
+		t.Fatalf("run after the crash: exit=%d\n%s\n%s", code, stdout, stderr)
+	}
+	if st := srv.Stats(); st.PayoutsCreated != 30 || len(st.DuplicateReferences) != 0 {
+		t.Errorf("%d payouts, duplicates %v; want 30 and none", st.PayoutsCreated, st.DuplicateReferences)
+	}
+	if n := ledgerCounts(t, filepath.Join(dir, "payrun.db"))[state.Submitted]; n != 30 {
+		t.Errorf("%d rows submitted, want 30", n)
+	}
+}

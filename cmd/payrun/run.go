@@ -241,6 +241,13 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 
 // recover resolves crashed submissions and adopts payouts the ledger lacks.
 func (r *runner) recover(ctx context.Context) error {
+	discarded, err := r.ledger.DiscardIncompleteFiles(ctx)
+	if err != nil {
+		return withCode(exitStopped, err)
+	}
+	for _, name := range discarded {
+		r.a.logger.Warn("partly recorded file discarded; it is ingested again when found", "file", name)
+	}
 	if _, err := r.ledger.ReleaseBalanceHolds(ctx); err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 		return err
 	}
 	file := &state.File{ID: src.SHA256[:12], SHA256: src.SHA256, Source: src.Location, Name: src.Name,
-		Size: src.Size, ETag: src.ETag, VersionID: src.VersionID, Status: state.FileActive,
+		Size: src.Size, ETag: src.ETag, VersionID: src.VersionID, Status: state.FileIngesting,
 		IngestedBy: r.user, RunID: r.runID}
 	out := &fileOutcome{source: src, file: file, status: "new"}
 	r.files = append(r.files, out)
@@ -71,7 +71,9 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ledger.UpdateFileCounts(ctx, file); err != nil {
+	// Until this point the file is ingesting; a crash before it makes the next
+	// run discard the partial rows and ingest the file again.
+	if err := r.ledger.FinishIngest(ctx, file); err != nil {
 		return err
 	}
 	log.Info("file recorded", "file_id", file.ID, "rows", file.TotalRows, "valid", file.ValidRows,
