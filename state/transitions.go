@@ -81,13 +81,16 @@ func (l *Ledger) SetRowState(ctx context.Context, rowID int64, state State, code
 	return nil
 }
 
-// ResendRejected moves a rejected row back to pending under a new key, for
-// 'payrun retry --reference'. Anton created no payout for a rejected row, so a
-// new key cannot pay twice.
-func (l *Ledger) ResendRejected(ctx context.Context, rowID int64, newKey string, attempt int) error {
+// ResendRejected moves a row back to pending under a new key, for 'payrun
+// retry --reference': a rejected row, or a later row that was recorded as
+// "rejected before" because it repeats a rejected row's content. Anton created
+// no payout for either, so a new key cannot pay twice. The row is tagged with
+// runID so the run's report shows it.
+func (l *Ledger) ResendRejected(ctx context.Context, rowID int64, newKey string, attempt int, runID string) error {
 	res, err := l.db.ExecContext(ctx, `UPDATE rows SET state = ?, idem_key = ?, key_attempt = ?,
-		request_body = '', first_attempt_at = '', error_code = '', error_message = '', updated_at = ?
-		WHERE id = ? AND state = ?`, Pending, newKey, attempt, l.stamp(), rowID, Rejected)
+		request_body = '', first_attempt_at = '', error_code = '', error_message = '', run_id = ?,
+		updated_at = ? WHERE id = ? AND (state = ? OR (state = ? AND error_code = ?))`,
+		Pending, newKey, attempt, runID, l.stamp(), rowID, Rejected, Duplicate, CodeRejectedBefore)
 	if err != nil {
 		return fmt.Errorf("resend rejected row %d: %w", rowID, err)
 	}

@@ -134,7 +134,7 @@ func TestRetry_ReferenceResendsRejectedRow(t *testing.T) {
 		t.Fatalf("rows rejected=%d, want 1: %v", counts[state.Rejected], counts)
 	}
 	code, stdout, _ = runPayrun(t, dir, "retry", "--reference", "R-1")
-	if !strings.Contains(stdout, "sent again (key attempt 1)") {
+	if !strings.Contains(stdout, "is sent again (key attempt 1)") {
 		t.Errorf("retry --reference did not reopen the rejected row (exit %d):\n%s", code, stdout)
 	}
 	if srv.Stats().PayoutsCreated != 0 {
@@ -174,5 +174,35 @@ func TestRun_BankChangeOfKnownPayee(t *testing.T) {
 	}
 	if st := srv.Stats(); st.PayoutsCreated != 2 || st.InstrumentsCreated != 2 {
 		t.Errorf("after the allowed change: %d payouts, %d instruments; want 2 and 2", st.PayoutsCreated, st.InstrumentsCreated)
+	}
+}
+
+// A row Anton rejected for missing beneficiary details, re-dropped with the
+// details added, has the same key material, so it is "rejected before": exit
+// 1, and retry --reference sends the corrected row, not the first one.
+func TestRetry_CorrectedRedropOfRejectedRow(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	full := beneficiaryRow("K-1", "25.00", "EUR", "", "", "DE89370400440532013000", "")
+	noPhone := strings.Replace(full, "+4915123456789", "", 1)
+	writeCSV(t, filepath.Join(dir, "first.csv"), noPhone)
+	writeCSV(t, filepath.Join(dir, "corrected.csv"), full)
+
+	if code, stdout, _ := runPayrun(t, dir, "run", "first.csv"); code != exitRowProblems {
+		t.Fatalf("first run: exit=%d, want 1 (rejected)\n%s", code, stdout)
+	}
+	code, stdout, _ := runPayrun(t, dir, "run", "corrected.csv")
+	if code != exitRowProblems || !strings.Contains(stdout, "rejected before") {
+		t.Fatalf("corrected re-drop: exit=%d, want 1 with 'rejected before'\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 0 {
+		t.Fatalf("the re-drop was paid without retry: %d payouts", n)
+	}
+	code, stdout, stderr := runPayrun(t, dir, "retry", "--reference", "K-1")
+	if code != exitOK {
+		t.Fatalf("retry --reference: exit=%d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	if got := srv.Stats().PayoutsByReference["K-1"]; got.Count != 1 || got.Amount != "25.00" {
+		t.Errorf("K-1 payouts %+v, want one of 25.00", got)
 	}
 }

@@ -104,8 +104,10 @@ func (r *runner) resubmitSteps(ctx context.Context, command string) error {
 	return r.submit(ctx)
 }
 
-// reopenRejected moves the rejected row of a reference back to pending under
-// the next key attempt, when the reference has no sendable row.
+// reopenRejected sends a rejected reference again under the next key attempt,
+// when the reference has no sendable row. It prefers the newest row recorded
+// as "rejected before", because that row comes from the corrected re-drop and
+// its source file has the corrected data, for example beneficiary details.
 func (r *runner) reopenRejected(ctx context.Context, reference string) error {
 	rows, err := r.ledger.Rows(ctx, state.RowFilter{Reference: reference})
 	if err != nil {
@@ -114,27 +116,28 @@ func (r *runner) reopenRejected(ctx context.Context, reference string) error {
 	if len(rows) == 0 {
 		return usageError("reference %s is not in the ledger %s", reference, r.ledger.Path())
 	}
-	var rejected *state.Row
+	var target *state.Row
+	attempt := 0
 	for _, row := range rows {
 		if row.State.Unfinished() || row.State == state.Submitted {
 			return nil
 		}
-		if row.State == state.Rejected {
-			rejected = row
+		if row.State == state.Rejected || (row.State == state.Duplicate && row.ErrorCode == state.CodeRejectedBefore) {
+			target = row
+			attempt = max(attempt, row.KeyAttempt)
 		}
 	}
-	if rejected == nil {
+	if target == nil {
 		return nil
 	}
-	attempt := rejected.KeyAttempt + 1
-	key := rekey(rejected, attempt)
-	if err := r.ledger.ResendRejected(ctx, rejected.ID, key, attempt); err != nil {
+	attempt++
+	if err := r.ledger.ResendRejected(ctx, target.ID, rekey(target, attempt), attempt, r.runID); err != nil {
 		return err
 	}
 	r.onlyStates = append(r.onlyStates, state.Pending)
-	r.a.logger.Info("rejected row reopened", "row_id", rejected.ID, "reference", reference, "key_attempt", attempt)
-	fmt.Fprintf(r.a.stdout, "reference %s: rejected row %d of file %s is sent again (key attempt %d)\n",
-		reference, rejected.RowNum, rejected.FileID, attempt)
+	r.a.logger.Info("rejected row reopened", "row_id", target.ID, "reference", reference, "key_attempt", attempt)
+	fmt.Fprintf(r.a.stdout, "reference %s: row %d of file %s is sent again (key attempt %d)\n",
+		reference, target.RowNum, target.FileID, attempt)
 	return nil
 }
 

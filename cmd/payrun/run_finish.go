@@ -133,7 +133,8 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 		for _, row := range rows {
 			fs.States[string(row.State)]++
 			rowHold := row.State == state.Held && out.file.Status != state.FileHeld
-			if (rowProblem(row.State) || rowHold) && len(fs.Problems) < maxPrintedProblems && out.status != "duplicate" {
+			attention := rowProblem(row.State) || rowHold || rejectedBefore(&row.Row)
+			if attention && len(fs.Problems) < maxPrintedProblems && out.status != "duplicate" {
 				fs.Problems = append(fs.Problems, describeProblem(&row.Row))
 			}
 		}
@@ -175,6 +176,9 @@ func (r *runner) rowExit(sum runSummary, rows []*state.ReportRow) int {
 	for _, row := range rows {
 		if dupFile[row.FileID] {
 			continue
+		}
+		if rejectedBefore(&row.Row) {
+			code = rankExit(code, exitRowProblems)
 		}
 		switch row.State {
 		case state.Invalid, state.Rejected, state.Conflict, state.Retryable:
@@ -256,6 +260,12 @@ func describeProblem(row *state.Row) string {
 		return row.ErrorMessage
 	}
 	return fmt.Sprintf("row %d (%s) %s: %s", row.RowNum, row.Reference, row.State, row.ErrorMessage)
+}
+
+// rejectedBefore reports a row that repeats a rejected row: no payout exists
+// for it, so it needs a person like a rejected row does.
+func rejectedBefore(row *state.Row) bool {
+	return row.State == state.Duplicate && row.ErrorCode == state.CodeRejectedBefore
 }
 
 // rowProblem reports whether rows in this state need a person's attention.
