@@ -113,7 +113,7 @@ func (r *resolver) beneficiary(ctx context.Context, row *state.Row, in *payrun.I
 	if err != nil {
 		return "", err
 	}
-	r.e.Logger.Info("beneficiary created", "beneficiary_id", got.ID, "external_ref", b.ExternalRef, "replayed", resp.Replayed)
+	r.e.Logger.Debug("beneficiary created", "beneficiary_id", got.ID, "external_ref", b.ExternalRef, "replayed", resp.Replayed)
 	return got.ID, nil
 }
 
@@ -136,7 +136,7 @@ func (r *resolver) createInstrument(ctx context.Context, benID string, row *stat
 	if err := r.e.Ledger.SaveInstrument(ctx, benID, row.BankFingerprint, got.ID, b.Bank.Masked()); err != nil {
 		return "", err
 	}
-	r.e.Logger.Info("instrument created", "instrument_id", got.ID, "beneficiary_id", benID, "account", b.Bank.Masked())
+	r.e.Logger.Debug("instrument created", "instrument_id", got.ID, "beneficiary_id", benID, "account", b.Bank.Masked())
 	return got.ID, nil
 }
 
@@ -325,7 +325,7 @@ func (e *Engine) recordPrepareError(ctx context.Context, row *state.Row, err err
 		e.count(func(r *Result) { r.Retryable++ })
 		return
 	case errors.Is(err, errBankChanged):
-		msg := fmt.Sprintf("held: external_ref %s is known with other bank details, and payrun does not re-point a payee silently. Confirm the new details (%s) with the payee, then run 'payrun retry --allow-bank-change --file %s'",
+		msg := fmt.Sprintf("external_ref %s is known with other bank details, and payrun does not re-point a payee silently. Confirm the new details (%s) with the payee, then run 'payrun retry --allow-bank-change --file %s'",
 			row.ExternalRef, row.AccountMasked, row.FileID)
 		e.setState(ctx, row, state.Held, state.HoldBankChange, msg, log)
 		e.count(func(r *Result) { r.Held++ })

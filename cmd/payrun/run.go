@@ -133,6 +133,9 @@ func (a *app) run(ctx context.Context, o *runOptions, sources []string, flags *p
 	if err := o.applyConfig(cfg, flags); err != nil {
 		return withCode(exitUsage, err)
 	}
+	if err := o.validate(); err != nil {
+		return withCode(exitUsage, err)
+	}
 	if len(sources) == 0 {
 		sources = cfg.Run.Sources
 	}

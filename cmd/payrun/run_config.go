@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/payrun/payrun/reconcile"
 )
 
 // applyConfig fills options that the command line did not set from the [run]
@@ -66,4 +68,32 @@ func parseAmounts(flag string, values []string) (map[string]string, error) {
 		out[strings.ToUpper(strings.TrimSpace(cur))] = strings.TrimSpace(amount)
 	}
 	return out, nil
+}
+
+// validate checks the options that steps late in the run use, so a typo
+// fails at once instead of after files were recorded and moved.
+func (o *runOptions) validate() error {
+	if _, err := reconcile.ParseFormats(o.formats); err != nil {
+		return fmt.Errorf("invalid --report-format: %w", err)
+	}
+	if o.maxInvalid != "" {
+		if _, err := invalidLimit(o.maxInvalid, 0); err != nil {
+			return err
+		}
+	}
+	if o.feeBuffer != "" {
+		if _, err := percent(o.feeBuffer); err != nil {
+			return fmt.Errorf("invalid --fee-buffer %q: use a percentage such as 2%%", o.feeBuffer)
+		}
+	}
+	if _, err := parseAmounts("--min-balance", o.minBalance); err != nil {
+		return err
+	}
+	if _, err := parseAmounts("--expect-total", o.expectTotals); err != nil {
+		return err
+	}
+	if o.api.concurrency < 1 {
+		return fmt.Errorf("invalid --concurrency %d: use 1 or more", o.api.concurrency)
+	}
+	return nil
 }

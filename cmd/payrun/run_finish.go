@@ -56,6 +56,9 @@ type runSummary struct {
 	States     map[string]int               `json:"states"`
 	Totals     map[string]map[string]string `json:"totals"`
 	Reports    []string                     `json:"reports"`
+	// Unfinished counts the ledger's held, pending, submitting and retryable
+	// rows after the run, of every file.
+	Unfinished int `json:"unfinished"`
 }
 
 type fileSummary struct {
@@ -92,6 +95,9 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 	if stepErr != nil {
 		sum.Stop = stepErr.Error()
 	}
+	if counts, err := r.ledger.StateCounts(ctx, ""); err == nil {
+		sum.Unfinished = unfinished(counts)
+	}
 	if err := r.writeReports(ctx, &sum, rows); err != nil {
 		r.a.logger.Error("reports not written", "error", err)
 		code = rankExit(code, exitUsage)
@@ -119,11 +125,15 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 		FinishedAt: time.Now().UTC().Format(time.RFC3339), States: map[string]int{}}
 	var all []*state.ReportRow
 	seen := map[string]bool{}
+	duplicateFile := map[string]bool{}
 	for _, out := range r.files {
 		if seen[out.file.ID] {
 			continue
 		}
 		seen[out.file.ID] = true
+		if out.status == "duplicate" {
+			duplicateFile[out.file.ID] = true
+		}
 		rows, err := r.ledger.ReportRows(ctx, state.ReportFilter{FileID: out.file.ID})
 		if err != nil {
 			return sum, nil, err
@@ -151,7 +161,15 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 			all = append(all, row)
 		}
 	}
-	s := reconcile.Summarise(all)
+	// Totals count what this run handled: a duplicate file's rows were paid by
+	// an earlier run and would read as tonight's payments.
+	var counted []*state.ReportRow
+	for _, row := range all {
+		if !duplicateFile[row.FileID] {
+			counted = append(counted, row)
+		}
+	}
+	s := reconcile.Summarise(counted)
 	sum.States, sum.Totals = s.States, s.Totals
 	return sum, all, nil
 }
@@ -244,9 +262,19 @@ func (r *runner) printSummary(w io.Writer, sum *runSummary) {
 	if len(sum.Files) == 0 {
 		fmt.Fprintln(w, "  no new payout files")
 	}
-	fmt.Fprintf(w, "rows: %s\n", formatStates(sum.States))
+	if len(sum.States) == 0 {
+		fmt.Fprintln(w, "rows: nothing new in this run")
+	} else {
+		fmt.Fprintf(w, "rows: %s\n", formatStates(sum.States))
+	}
 	for _, cur := range sortedKeys(sum.Totals) {
 		fmt.Fprintf(w, "%s: %s\n", cur, formatStateAmounts(sum.Totals[cur]))
+	}
+	if sum.Stop != "" {
+		fmt.Fprintf(w, "stopped: %s\n", sum.Stop)
+	}
+	if sum.Unfinished > 0 {
+		fmt.Fprintf(w, "unfinished rows in the ledger: %d; the next run or 'payrun retry' continues them\n", sum.Unfinished)
 	}
 	if len(sum.Reports) > 0 {
 		fmt.Fprintf(w, "reports: %s\n", reportDir(sum.Reports))
