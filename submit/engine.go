@@ -43,8 +43,11 @@ type Engine struct {
 	stopReason atomic.Value // string
 	stopped    chan struct{}
 	stoppedCur sync.Map // source currency -> struct{}
-	result     Result
-	resultMu   sync.Mutex
+	// skip holds rows that must not be sent in this run (row id -> struct{}),
+	// because Recover could not look them up.
+	skip     sync.Map
+	result   Result
+	resultMu sync.Mutex
 }
 
 // Job is one row to submit. Instruction carries the row's raw beneficiary data
@@ -187,6 +190,10 @@ func (e *Engine) handle(ctx context.Context, job Job) {
 	row := job.Row
 	log := e.Logger.With("row_id", row.ID, "file_id", row.FileID, "row", row.RowNum, "reference", row.Reference)
 
+	if _, skipped := e.skip.Load(row.ID); skipped {
+		e.count(func(r *Result) { r.Skipped++ })
+		return
+	}
 	if _, stopped := e.stoppedCur.Load(sourceCurrency(row)); stopped {
 		e.holdForBalance(ctx, row, log)
 		return

@@ -2,6 +2,7 @@ package submit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,8 +40,17 @@ func (e *Engine) Recover(ctx context.Context) (resend []*state.Row, err error) {
 			continue
 		}
 		found, err := e.lookupByReference(ctx, row)
-		if err != nil {
+		if errors.Is(err, context.Canceled) || Classify(err) == OutcomeStopRun || Classify(err) == OutcomeBreakerOpen {
 			return nil, err
+		}
+		if err != nil {
+			// Without the lookup nobody knows whether Anton still has the
+			// payout, and its key may be forgotten: this run must not send
+			// the row. The next run looks it up again.
+			e.skip.Store(row.ID, struct{}{})
+			e.Logger.Warn("old unknown row not looked up; it is not sent in this run", "row_id", row.ID,
+				"reference", row.Reference, "error", err)
+			continue
 		}
 		if !found {
 			resend = append(resend, row)

@@ -248,3 +248,25 @@ func TestRun_CrashDuringIngestLosesNoRow(t *testing.T) {
 		t.Errorf("%d rows submitted, want 30", n)
 	}
 }
+
+// A failed look-up of a day-old unknown row keeps that row from being sent,
+// and the rest of the run goes on.
+func TestRun_FailedLookupSkipsOnlyThatRow(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{Faults: sandbox.Faults{DropAfterRate: 1}, Seed: 5})
+	dir := t.TempDir()
+	src, _ := filepath.Abs("testdata/mixed.csv")
+	copyFile(t, src, filepath.Join(dir, "payouts.csv"))
+	if code, _, _ := runPayrun(t, dir, "run", "--max-invalid", "20%", "--retry-budget", "20", "payouts.csv"); code != exitRowProblems {
+		t.Fatalf("first run exit=%d, want 1", code)
+	}
+	postAdmin(t, srv, "/_sandbox/clock", `{"advance": "25h"}`)
+	srv.SetFaults(sandbox.Faults{ErrorRate: 0.3})
+
+	code, stdout, _ := runPayrun(t, dir, "run", "--max-invalid", "20%", "--retry-budget", "3", "payouts.csv")
+	if code == exitStopped || code == exitUsage {
+		t.Fatalf("a failed look-up stopped the whole run: exit=%d\n%s", code, stdout)
+	}
+	if st := srv.Stats(); len(st.DuplicateReferences) != 0 {
+		t.Errorf("duplicate payouts %v", st.DuplicateReferences)
+	}
+}
