@@ -14,7 +14,7 @@ import (
 
 func (a *app) reportCmd() *cobra.Command {
 	var lo ledgerOptions
-	var fileID, runID, since, formats, out string
+	var fileID, runID, since, formats, out, s3Endpoint string
 	var staleAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "report",
@@ -43,7 +43,8 @@ check failed; 2 usage or configuration error.`,
 			}
 			defer led.Close()
 			filter := state.ReportFilter{FileID: fileID, RunID: runID}
-			return a.report(cmd.Context(), led, filter, since, formats, out, staleAfter)
+			dest := reportDest{dir: out, s3: s3Options{endpoint: s3Endpoint, day: time.Now().UTC()}}
+			return a.report(cmd.Context(), led, filter, since, formats, dest, staleAfter)
 		},
 	}
 	lo.addFlags(cmd)
@@ -52,13 +53,20 @@ check failed; 2 usage or configuration error.`,
 	f.StringVar(&runID, "run", "", "report the files a run touched, by run id")
 	f.StringVar(&since, "since", "", "report files ingested on or after this date (YYYY-MM-DD) or RFC 3339 time")
 	f.StringVar(&formats, "format", "csv,json", "report formats, comma-separated: csv, json, xlsx")
-	f.StringVar(&out, "out", "payrun-reports", "directory that receives the reports")
+	f.StringVar(&out, "out", "payrun-reports", "directory or s3:// prefix that receives the reports (in a bucket, below YYYY/MM/DD/)")
+	f.StringVar(&s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint URL for an s3:// --out (default $AWS_ENDPOINT_URL_S3); uses path-style addressing")
 	f.DurationVar(&staleAfter, "stale-after", reconcile.DefaultStaleAfter,
 		"list a submitted payout as a discrepancy when its status is not terminal and unchanged for this long")
 	return cmd
 }
 
-func (a *app) report(ctx context.Context, led *state.Ledger, filter state.ReportFilter, since, formats, out string, staleAfter time.Duration) error {
+// reportDest is where payrun report writes: a directory or an s3:// prefix.
+type reportDest struct {
+	dir string
+	s3  s3Options
+}
+
+func (a *app) report(ctx context.Context, led *state.Ledger, filter state.ReportFilter, since, formats string, dest reportDest, staleAfter time.Duration) error {
 	if staleAfter <= 0 {
 		return usageError("invalid --stale-after %s: use a positive duration such as 72h", staleAfter)
 	}
@@ -83,15 +91,18 @@ func (a *app) report(ctx context.Context, led *state.Ledger, filter state.Report
 		fmt.Fprintln(a.stdout, "no rows match; nothing written")
 		return nil
 	}
-	if strings.HasPrefix(out, "s3://") {
-		return usageError("payrun report writes to a local directory; use payrun run --reports s3://… for bucket reports")
+	var sink reconcile.Sink = reconcile.DirSink{Dir: dest.dir}
+	if isS3(dest.dir) {
+		if sink, err = newS3Sink(ctx, dest.s3, dest.dir); err != nil {
+			return withCode(exitUsage, err)
+		}
 	}
 
 	opts, err := reportOptions(ctx, led, rows, staleAfter)
 	if err != nil {
 		return err
 	}
-	written, err := reconcile.WriteReportsWith(ctx, reconcile.DirSink{Dir: out}, "", rows, list, opts)
+	written, err := reconcile.WriteReportsWith(ctx, sink, "", rows, list, opts)
 	for _, w := range written {
 		fmt.Fprintln(a.stdout, w)
 	}
