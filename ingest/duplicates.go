@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 
 	"github.com/payrun/payrun"
 )
@@ -43,17 +44,38 @@ const (
 // first. That is about 40 bytes per row at the index's usual fill, never the
 // row's data.
 type duplicateIndex struct {
-	seed       maphash.Seed
-	references hashIndex[referenceEntry]
-	payees     hashIndex[uint32]
+	seed maphash.Seed
+	// The tables are allocations of their own, so the cleanup that frees
+	// them (see newDuplicateIndex) does not keep the index reachable.
+	references *hashIndex[referenceEntry]
+	payees     *hashIndex[uint32]
 	late       []LateDuplicate
 	touched    []uint64
 	sink       uint64 // keeps the loads of touchBatch
 }
 
 func newDuplicateIndex() *duplicateIndex {
-	return &duplicateIndex{seed: maphash.MakeSeed()}
+	d := &duplicateIndex{seed: maphash.MakeSeed(),
+		references: &hashIndex[referenceEntry]{}, payees: &hashIndex[uint32]{}}
+	// Reader.Close frees the tables; this frees them when a Reader is
+	// dropped without Close.
+	runtime.AddCleanup(d, func(t indexTables) { t.free() }, indexTables{d.references, d.payees})
+	return d
 }
+
+// indexTables are the tables of a duplicateIndex.
+type indexTables struct {
+	references *hashIndex[referenceEntry]
+	payees     *hashIndex[uint32]
+}
+
+func (t indexTables) free() {
+	t.references.free()
+	t.payees.free()
+}
+
+// free releases the tables; the index is empty afterwards.
+func (d *duplicateIndex) free() { indexTables{d.references, d.payees}.free() }
 
 // appendPart appends a length-prefixed string to the payee key material.
 func appendPart(b []byte, s string) []byte {

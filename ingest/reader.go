@@ -242,6 +242,7 @@ func (r *Reader) Close() error {
 	}
 	err := r.rows.close()
 	r.rows, r.batch, r.next = nil, nil, 0
+	r.dups.free()
 	return err
 }
 
