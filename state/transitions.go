@@ -66,7 +66,7 @@ func (l *Ledger) MarkSubmitted(ctx context.Context, rowID int64, p *Payout) erro
 }
 
 // SetRowState moves a row to state with an error code and message (both may be
-// empty). Only unfinished rows move, so a late answer can never undo a
+// empty). Only unfinished rows move, so a late response can never undo a
 // submitted row.
 func (l *Ledger) SetRowState(ctx context.Context, rowID int64, state State, code, message string) error {
 	res, err := l.db.ExecContext(ctx, `UPDATE rows SET state = ?, error_code = ?, error_message = ?,

@@ -167,7 +167,7 @@ func (e *Engine) count(f func(*Result)) {
 }
 
 // requestContext keeps a request going after an interrupt, for at most Grace,
-// so its answer is recorded instead of being lost.
+// so its response is recorded instead of being lost.
 func (e *Engine) requestContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	inner, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
@@ -240,7 +240,7 @@ func (e *Engine) holdForBalance(ctx context.Context, row *state.Row, log *slog.L
 	e.count(func(r *Result) { r.Held++ })
 }
 
-// recordPayoutOutcome maps the answer of POST /v1/payouts to the row's state.
+// recordPayoutOutcome maps the response of POST /v1/payouts to the row's state.
 func (e *Engine) recordPayoutOutcome(ctx context.Context, row *state.Row, p *Payout, err error, log *slog.Logger) {
 	outcome := Classify(err)
 	switch outcome {

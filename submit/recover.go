@@ -44,8 +44,8 @@ func (e *Engine) Recover(ctx context.Context) (resend []*state.Row, err error) {
 			return nil, err
 		}
 		if err != nil {
-			// Without the lookup nobody knows whether Anton still has the
-			// payout, and its key may be forgotten: this run must not send
+			// Without the lookup it is unknown whether Anton has the payout,
+			// and Anton may have dropped its key, so this run must not send
 			// the row. The next run looks it up again.
 			e.skip.Store(row.ID, struct{}{})
 			e.Logger.Warn("old unknown row not looked up; it is not sent in this run", "row_id", row.ID,
@@ -59,8 +59,8 @@ func (e *Engine) Recover(ctx context.Context) (resend []*state.Row, err error) {
 	return resend, nil
 }
 
-// lookupByReference asks Anton for a payout with the row's reference and
-// records it when there is one.
+// lookupByReference lists Anton's payouts with the row's reference and
+// records the row as submitted when there is one.
 func (e *Engine) lookupByReference(ctx context.Context, row *state.Row) (bool, error) {
 	list, err := e.Client.ListPayouts(withAttemptRow(ctx, row.ID), PayoutFilter{Reference: row.Reference, Limit: 10})
 	if err != nil {

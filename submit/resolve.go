@@ -140,7 +140,7 @@ func (r *resolver) createInstrument(ctx context.Context, benID string, row *stat
 	return got.ID, nil
 }
 
-// Codes of Anton's 422 answers to a beneficiary or instrument that exists.
+// Codes of Anton's 422 responses to a beneficiary or instrument that exists.
 const (
 	codeDuplicateBeneficiary = "duplicate_beneficiary"
 	codeDuplicateInstrument  = "duplicate_instrument"
@@ -153,7 +153,7 @@ func isAPICode(err error, code string) bool {
 
 // findBeneficiary looks up the existing beneficiary of an external_ref. It
 // returns the original duplicate error when none carries the external_ref,
-// because then the duplicate is somebody else's beneficiary.
+// because then the duplicate belongs to another payee.
 func (r *resolver) findBeneficiary(ctx context.Context, b *payrun.Beneficiary) (*Beneficiary, error) {
 	var found *Beneficiary
 	err := r.e.Client.EachBeneficiary(ctx, b.Type, b.Country, func(got *Beneficiary) (bool, error) {

@@ -163,7 +163,7 @@ func (a *app) startSandbox(ctx context.Context, o *apiOptions, led *state.Ledger
 		statePath = filepath.Join(filepath.Dir(led.Path()), "payrun-sandbox.state")
 	}
 	// The in-process sandbox is a merchant of Anton's 5x tier (5,000 requests a
-	// minute), so demos do not wait on the base tier's pacing; payrun still
+	// minute), so demos do not wait on the base tier's pacing. payrun still
 	// paces itself by the limit that GET /v1/merchant reports.
 	srv, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", StateFile: statePath,
 		RateLimit: inProcessSandboxRate, Logger: a.logger.With("component", "sandbox")})
