@@ -69,7 +69,13 @@ func removeSpaces(s string) string {
 // hasControl reports whether s contains a control character (a C0 or C1 code,
 // including tab and newline), which a name or reference must not contain.
 func hasControl(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if mayHaveControl(load64(s, i)) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		b := s[i]
 		if b < 0x20 || b == 0x7f {
 			return true
@@ -79,6 +85,25 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// load64 returns the eight bytes of s from i as a little-endian uint64.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// mayHaveControl reports whether any of the eight bytes in x is below 0x20,
+// is 0x7F or is outside ASCII. It never misses such a byte but may report
+// one for a byte that follows it, so the caller checks those eight bytes one
+// by one.
+func mayHaveControl(x uint64) bool {
+	const ones, highBits = 0x0101010101010101, 0x8080808080808080
+	below := (x - 0x20*ones) &^ x
+	del := x ^ 0x7f*ones
+	isDel := (del - ones) &^ del
+	return (below|isDel|x)&highBits != 0
 }
 
 // isASCII reports whether s is plain 7-bit ASCII.
@@ -125,6 +150,11 @@ func allDigits(s string) bool {
 // requires a decimal point in the mantissa or a sign in the exponent, so an
 // identifier such as "2024E10" is not taken for one.
 func looksScientific(s string) bool {
+	// A mantissa is digits and separators, so text that starts otherwise,
+	// such as most references and ids, cannot be one.
+	if s == "" || !(s[0] >= '0' && s[0] <= '9' || s[0] == '.' || s[0] == ',') {
+		return false
+	}
 	e := strings.IndexAny(s, "eE")
 	if e <= 0 || e == len(s)-1 {
 		return false
