@@ -55,8 +55,11 @@ type Profile struct {
 }
 
 // MatchProfile returns the first profile, in order of name, whose Match patterns
-// fit source. A pattern matches the whole source or, when it has no slash, the
-// source's base name, so "payroll-*.csv" fits "/in/payroll-may.csv".
+// fit source. A pattern (path.Match syntax, where * does not cross a slash)
+// matches the whole source or any trailing part of it that starts after a
+// slash, and a leading "*/" may also match nothing. So "payroll-*.csv" fits
+// "/in/payroll-may.csv", and "*/emea/*" fits "/data/emea/june.csv",
+// "emea/june.csv" and "s3://bucket/emea/june.csv".
 func MatchProfile(profiles map[string]Profile, source string) (Profile, bool) {
 	names := make([]string, 0, len(profiles))
 	for name := range profiles {
@@ -79,16 +82,22 @@ func MatchProfile(profiles map[string]Profile, source string) (Profile, bool) {
 }
 
 func globMatches(pattern, source string) bool {
-	if ok, _ := path.Match(pattern, source); ok {
-		return true
+	source = filepath.ToSlash(source)
+	patterns := []string{pattern}
+	if rest, ok := strings.CutPrefix(pattern, "*/"); ok {
+		patterns = append(patterns, rest)
 	}
-	if ok, _ := filepath.Match(pattern, source); ok {
-		return true
-	}
-	if !strings.Contains(pattern, "/") {
-		base := path.Base(filepath.ToSlash(source))
-		ok, _ := path.Match(pattern, base)
-		return ok
+	for _, p := range patterns {
+		for tail := source; ; {
+			if ok, _ := path.Match(p, tail); ok {
+				return true
+			}
+			i := strings.IndexByte(tail, '/')
+			if i < 0 {
+				break
+			}
+			tail = tail[i+1:]
+		}
 	}
 	return false
 }

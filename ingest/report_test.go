@@ -197,12 +197,18 @@ func TestMatchProfile(t *testing.T) {
 	profiles := map[string]Profile{
 		"bank":    {Match: []string{"/in/bank/*.csv"}},
 		"payroll": {Match: []string{"payroll-*.xlsx", "s3://payouts/payroll/*"}},
+		"emea":    {Match: []string{"*/emea/*"}},
 	}
 	for source, want := range map[string]string{
 		"/in/bank/june.csv":              "bank",
 		"/in/payroll-june.xlsx":          "payroll",
 		"s3://payouts/payroll/june.xlsx": "payroll",
 		"/in/other.csv":                  "",
+		"/srv/finance/emea/june.csv":     "emea",
+		"emea/june.csv":                  "emea",
+		"s3://payouts/emea/june.csv":     "emea",
+		"/srv/emeaX/june.csv":            "",
+		"/srv/emea/sub/june.csv":         "",
 	} {
 		p, ok := MatchProfile(profiles, source)
 		if p.Name != want || ok != (want != "") {
