@@ -1,6 +1,7 @@
 // Command validateprof runs ingest.ValidateFile over one file, as payrun
-// validate does, and writes a CPU profile and a heap profile, so the time
-// and memory of a whole run can be read with go tool pprof.
+// validate does, and writes a CPU profile of the run and, with -memprofile,
+// a heap profile at its end, for go tool pprof. It prints the row counts
+// and the file's SHA-256.
 package main
 
 import (
