@@ -79,3 +79,39 @@ func discardFile(ctx context.Context, tx *sql.Tx, id string) error {
 	}
 	return nil
 }
+
+// FileDiscarded is the status of a held file that a person discarded: none
+// of its rows is sent, and a corrected re-drop of the file is paid normally.
+const FileDiscarded = "discarded"
+
+// CodeDiscarded is the error code of the rows of a discarded file.
+const CodeDiscarded = "discarded"
+
+// DiscardFile discards a held file: its held and pending rows become invalid
+// with code discarded, which the reference rules treat like any invalid row,
+// so a corrected re-drop of the same references is processed normally. Rows
+// already sent keep their state. It records who discarded the file and why.
+func (l *Ledger) DiscardFile(ctx context.Context, fileID, by, reason string) (int64, error) {
+	var moved int64
+	err := l.tx(ctx, func(tx *sql.Tx) error {
+		now := l.stamp()
+		res, err := tx.ExecContext(ctx, `UPDATE files SET status = ?, hold_reason = ?, released_by = ?,
+			released_at = ? WHERE id = ? AND status = ?`,
+			FileDiscarded, "discarded by "+by+": "+reason, by, now, fileID, FileHeld)
+		if err != nil {
+			return fmt.Errorf("discard file %s: %w", fileID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("file %s is not held, so it cannot be discarded: run 'payrun status %s'", fileID, fileID)
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE rows SET state = ?, error_code = ?, error_message = ?,
+			updated_at = ? WHERE file_id = ? AND state IN (?, ?)`,
+			Invalid, CodeDiscarded, "file discarded by "+by+": "+reason, now, fileID, Held, Pending)
+		if err != nil {
+			return fmt.Errorf("discard rows of file %s: %w", fileID, err)
+		}
+		moved, _ = res.RowsAffected()
+		return nil
+	})
+	return moved, err
+}

@@ -44,3 +44,28 @@ func TestDiscardIncompleteFiles_RemovesPartialIngest(t *testing.T) {
 		t.Errorf("discarded a finished file: %v", names)
 	}
 }
+
+func TestDiscardFile_RedropIsPaid(t *testing.T) {
+	l := openTest(t)
+	ctx := context.Background()
+	addFile(t, l, "aaaaaaaaaaaa")
+	first := pendingRow("aaaaaaaaaaaa", 2, "INV-1", "h1")
+	record(t, l, first)
+	if err := l.HoldFile(ctx, "aaaaaaaaaaaa", HoldControl, "totals differ"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := l.DiscardFile(ctx, "aaaaaaaaaaaa", "Dana", "wrong export")
+	if err != nil || n != 1 {
+		t.Fatalf("DiscardFile: moved=%d err=%v, want 1, nil", n, err)
+	}
+	if _, err := l.DiscardFile(ctx, "aaaaaaaaaaaa", "Dana", "again"); err == nil {
+		t.Error("a discarded file was discarded again")
+	}
+
+	addFile(t, l, "bbbbbbbbbbbb")
+	redrop := pendingRow("bbbbbbbbbbbb", 2, "INV-1", "h1")
+	record(t, l, redrop)
+	if redrop.State != Pending {
+		t.Errorf("re-drop after discard: state=%s, want pending", redrop.State)
+	}
+}

@@ -81,6 +81,10 @@ func (l *Ledger) applyReferenceRules(ctx context.Context, tx *sql.Tx, r *Row) er
 		r.State, r.ErrorCode = Conflict, CodeReferenceReused
 		r.ErrorMessage = fmt.Sprintf("reference %s is already used by file %s, row %d (state %s) with other content; cancel that payout in Anton and re-drop this row under a new reference, or fix the row",
 			r.Reference, earlier.FileID, earlier.RowNum, earlier.State)
+		if earlier.State == Held || earlier.State == Pending {
+			r.ErrorMessage = fmt.Sprintf("reference %s is already used by file %s, row %d, which is %s and not paid; if this file replaces that one, run 'payrun discard %s' and drop this file again, else use a new reference",
+				r.Reference, earlier.FileID, earlier.RowNum, earlier.State, earlier.FileID)
+		}
 		return nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("check reference %s: %w", r.Reference, err)

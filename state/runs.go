@@ -43,3 +43,12 @@ func (l *Ledger) ReleaseRowHolds(ctx context.Context, code string) (int64, error
 	}
 	return res.RowsAffected()
 }
+
+// RunExists reports whether the ledger has a run with this id.
+func (l *Ledger) RunExists(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE id = ?`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up run %s: %w", id, err)
+	}
+	return n > 0, nil
+}

@@ -8,6 +8,7 @@ func (a *app) commands() []*cobra.Command {
 		a.runCmd(),
 		a.retryCmd(),
 		a.releaseCmd(),
+		a.discardCmd(),
 		a.validateCmd(),
 		a.statusCmd(),
 		a.reportCmd(),

@@ -206,3 +206,68 @@ func TestRetry_CorrectedRedropOfRejectedRow(t *testing.T) {
 		t.Errorf("K-1 payouts %+v, want one of 25.00", got)
 	}
 }
+
+// A file held for a control mismatch is discarded, and the corrected export of
+// the same references is then paid normally.
+func TestDiscard_HeldFileThenCorrectedRedrop(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "june.csv"), beneficiaryRow("C-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""))
+	os.WriteFile(filepath.Join(dir, "june.csv.control"), []byte("rows = 1\n[totals]\nEUR = \"99.00\"\n"), 0o600)
+
+	code, stdout, _ := runPayrun(t, dir, "run", "june.csv")
+	if code != exitStopped || !strings.Contains(stdout, "control totals do not match") {
+		t.Fatalf("control mismatch: exit=%d, want 4\n%s", code, stdout)
+	}
+	fileID := strings.Fields(strings.Split(stdout, "\n")[1])[0]
+	if code, _, _ := runPayrun(t, dir, "discard", fileID); code != exitUsage {
+		t.Errorf("discard without --by and --reason: exit=%d, want 2", code)
+	}
+	if code, stdout, _ := runPayrun(t, dir, "discard", fileID, "--by", "Dana", "--reason", "wrong totals"); code != exitOK {
+		t.Fatalf("discard: exit=%d\n%s", code, stdout)
+	}
+
+	writeCSV(t, filepath.Join(dir, "june-fixed.csv"), beneficiaryRow("C-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""),
+		beneficiaryRow("C-2", "89.00", "EUR", "", "", "DE89370400440532013000", ""))
+	os.WriteFile(filepath.Join(dir, "june-fixed.csv.control"), []byte("rows = 2\n[totals]\nEUR = \"99.00\"\n"), 0o600)
+	if code, stdout, _ := runPayrun(t, dir, "run", "june-fixed.csv"); code != exitOK {
+		t.Fatalf("corrected re-drop: exit=%d, want 0\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 2 {
+		t.Errorf("payouts=%d, want 2", n)
+	}
+}
+
+// A control file that cannot be parsed stops the run before the payout file
+// is recorded, so no later run pays it without its check.
+func TestRun_BrokenControlRecordsNothing(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "june.csv"), beneficiaryRow("B-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""))
+	os.WriteFile(filepath.Join(dir, "june.csv.control"), []byte("rows = 1\n[totals\n"), 0o600)
+
+	for i := 0; i < 2; i++ {
+		code, stdout, stderr := runPayrun(t, dir, "run", "june.csv")
+		if code != exitUsage {
+			t.Fatalf("run %d with a broken control: exit=%d, want 2\n%s\n%s", i+1, code, stdout, stderr)
+		}
+	}
+	if n := srv.Stats().PayoutsCreated; n != 0 {
+		t.Errorf("a file with a broken control was paid: %d payouts", n)
+	}
+}
+
+func TestRetry_UnknownFileIsUsageError(t *testing.T) {
+	startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"), beneficiaryRow("U-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""))
+	if code, _, _ := runPayrun(t, dir, "run", "p.csv"); code != exitOK {
+		t.Fatalf("run exit=%d", code)
+	}
+	for _, args := range [][]string{{"retry", "--file", "ffffffffffff"}, {"retry", "--run", "01BADRUN"},
+		{"report", "--file", "ffffffffffff"}, {"report", "--run", "01BADRUN"}} {
+		if code, _, _ := runPayrun(t, dir, args...); code != exitUsage {
+			t.Errorf("%v: exit=%d, want 2", args, code)
+		}
+	}
+}

@@ -49,7 +49,7 @@ func (a *app) release(ctx context.Context, o *runOptions, cmd *cobra.Command, fi
 	if err := o.applyConfig(cfg, cmd.Flags()); err != nil {
 		return withCode(exitUsage, err)
 	}
-	path := ledgerPath(firstNonEmpty(o.ledger, cfg.Run.Ledger), o.api.sandbox)
+	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 	lock, err := state.AcquireRunLock(path)
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {

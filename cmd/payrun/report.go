@@ -43,6 +43,20 @@ check failed; 2 usage or configuration error.`,
 			}
 			defer led.Close()
 			filter := state.ReportFilter{FileID: fileID, RunID: runID}
+			if fileID != "" {
+				if _, err := led.File(cmd.Context(), fileID); err != nil {
+					return withCode(exitUsage, err)
+				}
+			}
+			if runID != "" {
+				known, err := led.RunExists(cmd.Context(), runID)
+				if err != nil {
+					return err
+				}
+				if !known {
+					return usageError("run %s not found in the ledger %s", runID, led.Path())
+				}
+			}
 			dest := reportDest{dir: out, s3: s3Options{endpoint: s3Endpoint, day: time.Now().UTC()}}
 			return a.report(cmd.Context(), led, filter, since, formats, dest, staleAfter)
 		},

@@ -96,6 +96,9 @@ func (r *runner) resubmitSteps(ctx context.Context, command string) error {
 	if err := r.recover(ctx); err != nil {
 		return err
 	}
+	if err := r.checkSelection(ctx); err != nil {
+		return err
+	}
 	if command == "retry" && r.only.Reference != "" {
 		if err := r.reopenRejected(ctx, r.only.Reference); err != nil {
 			return err
@@ -146,4 +149,24 @@ func (r *runner) reopenRejected(ctx context.Context, reference string) error {
 // so the new key is derived from it and the attempt number.
 func rekey(row *state.Row, attempt int) string {
 	return submit.PayoutKey(submit.KeyInput{Namespace: "resend", Reference: row.ContentHash}, attempt)
+}
+
+// checkSelection rejects a --file or --run that the ledger does not know, so
+// a mistyped id is an error instead of a run that quietly does nothing.
+func (r *runner) checkSelection(ctx context.Context) error {
+	if r.only.FileID != "" {
+		if _, err := r.ledger.File(ctx, r.only.FileID); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
+	if r.only.RunID != "" {
+		known, err := r.ledger.RunExists(ctx, r.only.RunID)
+		if err != nil {
+			return err
+		}
+		if !known {
+			return usageError("run %s not found in the ledger %s: the run ids are in the reports folder names and in 'payrun report --since'", r.only.RunID, r.ledger.Path())
+		}
+	}
+	return nil
 }

@@ -59,6 +59,8 @@ type runSummary struct {
 	// Unfinished counts the ledger's held, pending, submitting and retryable
 	// rows after the run, of every file.
 	Unfinished int `json:"unfinished"`
+	// Held counts the held rows among them.
+	Held int `json:"held"`
 }
 
 type fileSummary struct {
@@ -96,7 +98,7 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 		sum.Stop = stepErr.Error()
 	}
 	if counts, err := r.ledger.StateCounts(ctx, ""); err == nil {
-		sum.Unfinished = unfinished(counts)
+		sum.Unfinished, sum.Held = unfinished(counts), counts[state.Held]
 	}
 	if err := r.writeReports(ctx, &sum, rows); err != nil {
 		r.a.logger.Error("reports not written", "error", err)
@@ -122,7 +124,7 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 // summarise collects the rows of the files this run touched.
 func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow, error) {
 	sum := runSummary{RunID: r.runID, StartedAt: r.started.Format(time.RFC3339),
-		FinishedAt: time.Now().UTC().Format(time.RFC3339), States: map[string]int{}}
+		FinishedAt: time.Now().UTC().Format(time.RFC3339), States: map[string]int{}, Files: []fileSummary{}}
 	var all []*state.ReportRow
 	seen := map[string]bool{}
 	duplicateFile := map[string]bool{}
@@ -273,8 +275,11 @@ func (r *runner) printSummary(w io.Writer, sum *runSummary) {
 	if sum.Stop != "" {
 		fmt.Fprintf(w, "stopped: %s\n", sum.Stop)
 	}
-	if sum.Unfinished > 0 {
-		fmt.Fprintf(w, "unfinished rows in the ledger: %d; the next run or 'payrun retry' continues them\n", sum.Unfinished)
+	if n := sum.Unfinished - sum.Held; n > 0 {
+		fmt.Fprintf(w, "unfinished rows in the ledger: %d; the next run or 'payrun retry' continues them\n", n)
+	}
+	if sum.Held > 0 {
+		fmt.Fprintf(w, "held rows in the ledger: %d; 'payrun status' shows why; release a checked file with 'payrun release FILE_ID', or discard it with 'payrun discard FILE_ID'\n", sum.Held)
 	}
 	if len(sum.Reports) > 0 {
 		fmt.Fprintf(w, "reports: %s\n", reportDir(sum.Reports))

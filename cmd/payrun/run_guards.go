@@ -16,20 +16,16 @@ import (
 
 // guardFile holds a new file that has too many invalid rows, fails its control
 // totals, or needs approval. A held file waits for 'payrun release'.
-func (r *runner) guardFile(ctx context.Context, out *fileOutcome, opts ingest.Options, totals payrun.Totals, approval bool) error {
+func (r *runner) guardFile(ctx context.Context, out *fileOutcome, control *ingest.Control, totals payrun.Totals, approval bool) error {
 	f := out.file
 	limit, err := invalidLimit(r.o.maxInvalid, f.TotalRows)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
 	if f.InvalidRows > limit {
-		reason := fmt.Sprintf("%d of %d rows are invalid, more than --max-invalid %s; fix the file and re-drop it, or check it and run 'payrun release %s'",
-			f.InvalidRows, f.TotalRows, r.o.maxInvalid, f.ID)
+		reason := fmt.Sprintf("%d of %d rows are invalid, more than --max-invalid %s; check the file and run 'payrun release %s', or run 'payrun discard %s' and re-drop a corrected file",
+			f.InvalidRows, f.TotalRows, r.o.maxInvalid, f.ID, f.ID)
 		return r.hold(ctx, out, state.HoldInvalidRows, reason)
-	}
-	control, err := r.control(out.source)
-	if err != nil {
-		return err
 	}
 	if control != nil {
 		if problems := control.Check(f.ValidRows, totals); len(problems) > 0 {
@@ -38,7 +34,7 @@ func (r *runner) guardFile(ctx context.Context, out *fileOutcome, opts ingest.Op
 				parts = append(parts, p.Message)
 			}
 			reason := "control totals do not match: " + strings.Join(parts, "; ") +
-				fmt.Sprintf("; check the file against its control and run 'payrun release %s', or re-drop a corrected file", f.ID)
+				fmt.Sprintf("; check the file against its control and run 'payrun release %s', or run 'payrun discard %s' and re-drop a corrected file", f.ID, f.ID)
 			return r.hold(ctx, out, state.HoldControl, reason)
 		}
 	}
@@ -80,7 +76,7 @@ func (r *runner) control(src *sourceFile) (*ingest.Control, error) {
 	}
 	c, err := ingest.ReadControl(src.LocalPath)
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, withCode(exitUsage, fmt.Errorf("%s: %w; fix the control file (rows = N, and quoted totals such as EUR = \"6975.25\") and run payrun again", ingest.ControlPath(src.Location), err))
 	}
 	return c, nil
 }

@@ -44,6 +44,13 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 	if err != nil {
 		return err
 	}
+	// The control sidecar is read before anything is recorded: a broken one
+	// stops here, instead of leaving a recorded file that a later run pays
+	// without its check.
+	control, err := r.control(src)
+	if err != nil {
+		return err
+	}
 	file := &state.File{ID: src.SHA256[:12], SHA256: src.SHA256, Source: src.Location, Name: src.Name,
 		Size: src.Size, ETag: src.ETag, VersionID: src.VersionID, Status: state.FileIngesting,
 		IngestedBy: r.user, RunID: r.runID}
@@ -78,7 +85,7 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 	}
 	log.Info("file recorded", "file_id", file.ID, "rows", file.TotalRows, "valid", file.ValidRows,
 		"invalid", file.InvalidRows, "totals", totals.Strings())
-	return r.guardFile(ctx, out, opts, totals, approval)
+	return r.guardFile(ctx, out, control, totals, approval)
 }
 
 // damagedFileError is a file-level problem that reading found below rows

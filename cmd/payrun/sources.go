@@ -213,6 +213,13 @@ func (b *folderInbox) Move(ctx context.Context, f *sourceFile, folder string) (s
 	if err := os.Rename(f.LocalPath, dest); err != nil {
 		return "", fmt.Errorf("move %s to %s: %w", f.LocalPath, dest, err)
 	}
+	// The control sidecar travels with its file.
+	control := f.LocalPath + ".control"
+	if _, err := os.Stat(control); err == nil {
+		if err := os.Rename(control, dest+".control"); err != nil {
+			return dest, fmt.Errorf("move %s beside %s: %w", control, dest, err)
+		}
+	}
 	return dest, nil
 }
 
