@@ -127,12 +127,16 @@ func amountCharacterFinding(text, hint string) *finding {
 		return &finding{CodeAmountNotPositive, "amount is negative; a payout amount must be positive",
 			"remove the row, or enter the positive amount to pay"}
 	}
+	if notANumber(text) {
+		return &finding{CodeAmountInvalid, "amount is not a decimal number",
+			"enter the amount as digits with an optional decimal part, for example 1234.56"}
+	}
 	for _, r := range text {
 		switch {
 		case unicode.Is(unicode.Sc, r):
 			return &finding{CodeAmountSymbol, "amount contains a currency symbol",
 				"remove the symbol; the currency column gives the currency"}
-		case unicode.IsLetter(r) && looksScientific(text):
+		case unicode.IsLetter(r) && (looksScientific(text) || exponentForm(text)):
 			return &finding{CodeAmountInvalid, "amount is in scientific notation", hint}
 		case unicode.IsLetter(r):
 			return &finding{CodeAmountSymbol, "amount contains letters",
@@ -140,6 +144,28 @@ func amountCharacterFinding(text, hint string) *finding {
 		}
 	}
 	return nil
+}
+
+// exponentForm reports text such as "1e3" or "2.5E-2": digits, an optional
+// fraction, e or E, an optional sign and digits.
+func exponentForm(text string) bool {
+	mantissa, exp, ok := strings.Cut(strings.ToLower(text), "e")
+	if !ok || mantissa == "" || strings.Trim(mantissa, "0123456789.,") != "" {
+		return false
+	}
+	exp = strings.TrimLeft(exp, "+-")
+	return exp != "" && strings.Trim(exp, "0123456789") == ""
+}
+
+// notANumber reports spellings that number parsers accept but that are no
+// amount: hexadecimal, NaN and infinities.
+func notANumber(text string) bool {
+	lower := strings.ToLower(strings.TrimLeft(text, "+"))
+	switch lower {
+	case "nan", "inf", "infinity":
+		return true
+	}
+	return strings.HasPrefix(lower, "0x")
 }
 
 // splitAmount splits text into its integer digits and fraction digits.

@@ -85,7 +85,9 @@ const (
 
 // File-level warning codes (Reader.FileProblems).
 const (
-	CodeUnknownColumn  = "unknown_column"
+	CodeUnknownColumn = "unknown_column"
+	// CodeNoDataRows is a warning: the file has a header and no rows.
+	CodeNoDataRows     = "no_data_rows"
 	CodeUnnamedColumn  = "unnamed_column"
 	CodeSheetSelected  = "sheet_selected"
 	CodeControlRows    = "control_rows_mismatch"

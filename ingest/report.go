@@ -137,6 +137,11 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 	}
 
 	report.Totals = c.totals.Strings()
+	if report.Rows.Total == 0 {
+		report.Problems = append(report.Problems, Problem{Severity: SeverityWarning, Code: CodeNoDataRows,
+			Message: "the file has a header but no data rows, so it pays nothing",
+			Hint:    "check that the export included the payout rows"})
+	}
 	report.Problems = append(report.Problems, control.Check(report.Rows.Valid, c.totals)...)
 	return report, nil
 }

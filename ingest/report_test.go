@@ -231,3 +231,24 @@ func TestProfileValidate(t *testing.T) {
 		t.Errorf("Validate() = %v", err)
 	}
 }
+
+func TestValidateFile_HeaderOnlyWarns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "header.csv")
+	if err := os.WriteFile(path, []byte("reference,amount,currency,beneficiary_id,instrument_id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report, err := ValidateFile(path, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Error != nil {
+		t.Fatalf("header-only file: file error %v, want a warning", report.Error)
+	}
+	found := false
+	for _, p := range report.Problems {
+		found = found || p.Code == CodeNoDataRows
+	}
+	if !found {
+		t.Errorf("problems %+v lack %s", report.Problems, CodeNoDataRows)
+	}
+}
