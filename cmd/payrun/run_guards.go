@@ -86,8 +86,8 @@ func invalidLimit(spec string, total int) (int, error) {
 	spec = strings.TrimSpace(spec)
 	if pct, ok := strings.CutSuffix(spec, "%"); ok {
 		p, err := decimal.NewFromString(strings.TrimSpace(pct))
-		if err != nil || p.IsNegative() {
-			return 0, fmt.Errorf("invalid --max-invalid %q: use a count such as 5 or a percentage such as 10%%", spec)
+		if err != nil || p.IsNegative() || p.GreaterThan(decimal.NewFromInt(100)) {
+			return 0, fmt.Errorf("invalid --max-invalid %q: use a count such as 5 or a percentage from 0%% to 100%%, such as 10%%", spec)
 		}
 		return int(p.Mul(decimal.NewFromInt(int64(total))).Div(decimal.NewFromInt(100)).IntPart()), nil
 	}
