@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/payrun/payrun/state"
 	"github.com/payrun/payrun/submit/sandbox"
@@ -269,5 +270,39 @@ func TestRetry_UnknownFileIsUsageError(t *testing.T) {
 		if code, _, _ := runPayrun(t, dir, args...); code != exitUsage {
 			t.Errorf("%v: exit=%d, want 2", args, code)
 		}
+	}
+}
+
+// A file held because the balance did not cover it is checked again by the
+// next run and paid once the money is back.
+func TestRun_BalanceHoldReleasedWhenFunded(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{TimeScale: 0.5,
+		Balances: map[string]string{"EUR": "100.00", "USD": "1000.00", "GBP": "1000.00"}})
+	dir := t.TempDir()
+	// FAIL- payouts end failed, which returns their funds.
+	writeCSV(t, filepath.Join(dir, "a.csv"), beneficiaryRow("FAIL-1", "60.00", "EUR", "", "", "DE89370400440532013000", ""))
+	writeCSV(t, filepath.Join(dir, "b.csv"), beneficiaryRow("B-1", "60.00", "EUR", "", "", "DE89370400440532013000", ""))
+
+	if code, stdout, _ := runPayrun(t, dir, "run", "a.csv"); code != exitOK {
+		t.Fatalf("a.csv: exit=%d\n%s", code, stdout)
+	}
+	code, stdout, _ := runPayrun(t, dir, "run", "b.csv")
+	if code != exitStopped || !strings.Contains(stdout, "available balance does not cover") {
+		t.Fatalf("b.csv while the first payout holds the balance: exit=%d, want 4\n%s", code, stdout)
+	}
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, stdout, _ = runPayrun(t, dir, "run")
+		if code == exitOK || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code != exitOK {
+		t.Fatalf("rerun after the failed payout returned the funds: exit=%d\n%s", code, stdout)
+	}
+	if got := srv.Stats().PayoutsByReference["B-1"]; got.Count != 1 {
+		t.Errorf("B-1 payouts %+v, want 1 after the balance came back", got)
 	}
 }

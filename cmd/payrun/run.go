@@ -251,7 +251,7 @@ func (r *runner) recover(ctx context.Context) error {
 	for _, name := range discarded {
 		r.a.logger.Warn("partly recorded file discarded; it is ingested again when found", "file", name)
 	}
-	if _, err := r.ledger.ReleaseBalanceHolds(ctx); err != nil {
+	if err := r.recheckBalanceHolds(ctx); err != nil {
 		return err
 	}
 	if r.o.allowBankChange {
@@ -285,6 +285,25 @@ func (r *runner) apiStop(step string, err error) error {
 		return withCode(exitInterrupted, fmt.Errorf("%s: interrupted", step))
 	}
 	return withCode(exitStopped, fmt.Errorf("%s: %w", step, err))
+}
+
+// recheckBalanceHolds releases every hold for insufficient balance, of whole
+// files and of rows, so that this run's balance check decides again.
+func (r *runner) recheckBalanceHolds(ctx context.Context) error {
+	files, err := r.ledger.Files(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if f.Status == state.FileHeld && f.HoldKind == state.HoldBalance {
+			if err := r.ledger.UnholdBalance(ctx, f.ID); err != nil {
+				return err
+			}
+			r.a.logger.Info("balance hold rechecked", "file_id", f.ID)
+		}
+	}
+	_, err = r.ledger.ReleaseBalanceHolds(ctx)
+	return err
 }
 
 // appendState adds s to a non-empty state filter; an empty filter already

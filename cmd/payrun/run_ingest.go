@@ -30,7 +30,15 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 		if err != nil {
 			return err
 		}
-		if unfinished(counts) == 0 {
+		switch {
+		case known.Status == state.FileRejected:
+			out.status = "rejected"
+			out.note = fmt.Sprintf("rejected when first recorded (%s): %s; fix the file and drop the corrected export",
+				known.IngestedAt, known.ErrorMessage)
+		case known.Status == state.FileHeld:
+			out.status = "held"
+			out.note = known.HoldReason
+		case unfinished(counts) == 0:
 			out.status = "duplicate"
 			out.note = fmt.Sprintf("same content as file %s (%s), recorded %s; nothing new to pay",
 				known.ID, known.Name, known.IngestedAt)
