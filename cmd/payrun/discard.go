@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"github.com/payrun/payrun/state"
 )
 
 func (a *app) discardCmd() *cobra.Command {
@@ -38,12 +35,9 @@ func (a *app) discard(ctx context.Context, lo *ledgerOptions, fileID, by, reason
 		return usageError("discard needs --by NAME and --reason TEXT, which the ledger keeps with the file")
 	}
 	path := lo.resolve()
-	lock, err := state.AcquireRunLock(path)
+	lock, err := acquireLock(path)
 	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			return withCode(exitLocked, err)
-		}
-		return withCode(exitUsage, err)
+		return err
 	}
 	defer lock.Release()
 	led, err := lo.open(ctx)

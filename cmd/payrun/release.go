@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,20 +41,14 @@ balance are checked again by every run and need no release.`,
 }
 
 func (a *app) release(ctx context.Context, o *runOptions, cmd *cobra.Command, fileID, approver string) error {
-	cfg, err := loadConfig(o.configPath)
+	cfg, err := loadRunConfig(o, cmd.Flags())
 	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	if err := o.applyConfig(cfg, cmd.Flags()); err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
-	lock, err := state.AcquireRunLock(path)
+	lock, err := acquireLock(path)
 	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			return withCode(exitLocked, err)
-		}
-		return withCode(exitUsage, err)
+		return err
 	}
 	defer lock.Release()
 	lo := ledgerOptions{path: path}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -50,20 +49,14 @@ With --reference, a rejected row of that reference is sent again under a new key
 // resubmit runs retry or release: lock, recover, submit the selected rows,
 // report. It shares every step after ingest with payrun run.
 func (a *app) resubmit(ctx context.Context, o *runOptions, cmd *cobra.Command, command string) error {
-	cfg, err := loadConfig(o.configPath)
+	cfg, err := loadRunConfig(o, cmd.Flags())
 	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	if err := o.applyConfig(cfg, cmd.Flags()); err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
-	lock, err := state.AcquireRunLock(path)
+	lock, err := acquireLock(path)
 	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			return withCode(exitLocked, err)
-		}
-		return withCode(exitUsage, err)
+		return err
 	}
 	defer lock.Release()
 	lo := ledgerOptions{path: path}

@@ -126,12 +126,9 @@ type fileOutcome struct {
 }
 
 func (a *app) run(ctx context.Context, o *runOptions, sources []string, flags *pflag.FlagSet) error {
-	cfg, err := loadConfig(o.configPath)
+	cfg, err := loadRunConfig(o, flags)
 	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	if err := o.applyConfig(cfg, flags); err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	if err := o.validate(); err != nil {
 		return withCode(exitUsage, err)
@@ -141,12 +138,9 @@ func (a *app) run(ctx context.Context, o *runOptions, sources []string, flags *p
 	}
 	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 
-	lock, err := state.AcquireRunLock(path)
+	lock, err := acquireLock(path)
 	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			return withCode(exitLocked, err)
-		}
-		return withCode(exitUsage, err)
+		return err
 	}
 	defer lock.Release()
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/payrun/payrun/reconcile"
+	"github.com/payrun/payrun/state"
 )
 
 // applyConfig fills options that the command line did not set from the [run]
@@ -96,4 +98,29 @@ func (o *runOptions) validate() error {
 		return fmt.Errorf("invalid --concurrency %d: use 1 or more", o.api.concurrency)
 	}
 	return nil
+}
+
+// loadRunConfig reads the config file and applies its [run] table to the
+// options that the command line did not set.
+func loadRunConfig(o *runOptions, flags *pflag.FlagSet) (*config, error) {
+	cfg, err := loadConfig(o.configPath)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if err := o.applyConfig(cfg, flags); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return cfg, nil
+}
+
+// acquireLock takes the run lock of a ledger: exit 3 when another run holds it.
+func acquireLock(path string) (*state.RunLock, error) {
+	lock, err := state.AcquireRunLock(path)
+	if errors.Is(err, state.ErrLocked) {
+		return nil, withCode(exitLocked, err)
+	}
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	return lock, nil
 }
