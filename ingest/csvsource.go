@@ -22,7 +22,7 @@ import (
 // row share one buffer, which the next row overwrites.
 type csvSource struct {
 	file    *os.File
-	reader  *csv.Reader
+	reader  *csvTokenizer
 	checker *utf8Checker // nil unless the file is read as UTF-8
 	cells   []cell
 	row     int   // spreadsheet row of the last record
@@ -59,11 +59,8 @@ func openCSV(path string, delimiter rune, encodingName string) (*csvSource, erro
 		return nil, err
 	}
 
-	reader := csv.NewReader(text)
-	reader.Comma = delimiter
-	reader.FieldsPerRecord = -1
 	// The field strings of a record stay valid; only the slice is reused.
-	reader.ReuseRecord = true
+	reader := newCSVTokenizer(text, delimiter, csvReadBuffer)
 	src := &csvSource{file: file, reader: reader, checker: checker}
 	if info, err := file.Stat(); err == nil && checker != nil {
 		// Only UTF-8 text is read at about one byte per file byte, which
@@ -79,7 +76,7 @@ func (s *csvSource) progress() (read, size int64) {
 	if s.size == 0 {
 		return 0, 0
 	}
-	return s.reader.InputOffset(), s.size
+	return s.reader.inputOffset(), s.size
 }
 
 func decodeCSV(in *bufio.Reader, encodingName string) (io.Reader, *utf8Checker, error) {
@@ -126,28 +123,23 @@ func lookupEncoding(name string) (encoding.Encoding, error) {
 }
 
 func (s *csvSource) next() (sourceRow, error) {
-	record, err := s.reader.Read()
+	record, startLine, lastLine, err := s.reader.next()
 	if err != nil {
 		return sourceRow{}, s.readError(err)
 	}
 
-	// The record ends at InputOffset, so if the text up to there is ASCII,
-	// so is every field.
-	ascii := s.checker != nil && s.checker.asciiBefore(s.reader.InputOffset())
+	// The record ends at the input offset, so if the text up to there is
+	// ASCII, so is every field.
+	ascii := s.checker != nil && s.checker.asciiBefore(s.reader.inputOffset())
 	s.cells = s.cells[:0]
 	for _, field := range record {
 		s.cells = append(s.cells, cell{text: field, ascii: ascii})
 	}
 
 	// encoding/csv skips blank lines, but a spreadsheet shows each as a row.
-	// The record ends on the line of its last field plus that field's line
-	// breaks.
-	startLine, _ := s.reader.FieldPos(0)
-	last := len(record) - 1
-	lastLine, _ := s.reader.FieldPos(last)
 	blank := startLine - s.endLine - 1
 	s.row += 1 + blank
-	s.endLine = lastLine + strings.Count(record[last], "\n")
+	s.endLine = lastLine
 	return sourceRow{row: s.row, line: startLine, cells: s.cells}, nil
 }
 
