@@ -20,7 +20,11 @@ func makeSlots[V any](n int) ([]indexSlot[V], bool) {
 	if size < offHeapBytes {
 		return make([]indexSlot[V], n), false
 	}
-	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	// MAP_POPULATE maps every page at once. Faulting them in one at a time,
+	// twice each because touch reads a page before slot writes it, took
+	// about 0.1 CPU-seconds of system time on a 1,000,000-row file.
+	flags := syscall.MAP_ANON | syscall.MAP_PRIVATE | mapPopulate
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, flags)
 	if err != nil {
 		// Without a mapping, the heap still works, only with more memory.
 		return make([]indexSlot[V], n), false
