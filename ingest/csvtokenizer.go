@@ -3,9 +3,11 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"io"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -27,7 +29,7 @@ type csvTokenizer struct {
 	read  int64 // bytes consumed, as csv.Reader.InputOffset counts them
 
 	fields []string
-	arena  []byte // backing bytes of the field strings, never overwritten
+	arena  []byte // backing bytes of the field strings, unchanged once a string covers them
 
 	// fallback reads the rest of the input once the fast path gives up.
 	// Its lines and offsets count from lineBase and readBase.
@@ -97,102 +99,118 @@ func (t *csvTokenizer) next() (fields []string, first, last int, err error) {
 // false, with t.fields undefined, when the line needs encoding/csv: a
 // quoted field that does not close on this line, a closing quote followed
 // by anything but the delimiter, or a quote inside an unquoted field.
+//
+// The line is copied into the arena once, and each field is a string over
+// its part of that copy. A quoted field with doubled quotes is unescaped in
+// place, within its own part, before its string is made.
 func (t *csvTokenizer) split(body []byte) bool {
 	t.fields = t.fields[:0]
-	if bytes.IndexByte(body, '"') < 0 {
-		t.reserve(len(body))
-		for {
-			i := bytes.IndexByte(body, t.comma)
-			if i < 0 {
-				t.fields = append(t.fields, t.keep(body))
-				return true
-			}
-			t.fields = append(t.fields, t.keep(body[:i]))
-			body = body[i+1:]
-		}
-	}
-
 	t.reserve(len(body))
-	for {
-		if len(body) > 0 && body[0] == '"' {
-			field, rest, ok := t.unquote(body[1:])
+	start := len(t.arena)
+	t.arena = append(t.arena, body...)
+	line := t.arena[start:]
+
+	for i := 0; ; {
+		if i < len(line) && line[i] == '"' {
+			end, next, ok := t.unquote(line, i+1)
 			if !ok {
 				return false
 			}
-			t.fields = append(t.fields, field)
-			if len(rest) == 0 {
+			t.fields = append(t.fields, bytesString(line[i+1:end]))
+			if next == len(line) {
 				return true
 			}
-			body = rest[1:] // rest starts with the delimiter
+			i = next + 1 // line[next] is the delimiter
 			continue
 		}
 
-		i := bytes.IndexByte(body, t.comma)
-		field := body
-		if i >= 0 {
-			field = body[:i]
-		}
-		if bytes.IndexByte(field, '"') >= 0 {
+		j := i + t.indexSpecial(line[i:])
+		if j < i {
+			j = len(line)
+		} else if line[j] == '"' {
 			return false
 		}
-		t.fields = append(t.fields, t.keep(field))
-		if i < 0 {
+		t.fields = append(t.fields, bytesString(line[i:j]))
+		if j == len(line) {
 			return true
 		}
-		body = body[i+1:]
+		i = j + 1
 	}
 }
 
-// unquote reads a quoted field after its opening quote. It returns the
-// field's value and the rest of the line, which is empty or starts with the
-// delimiter. It returns ok false when the field needs encoding/csv.
-func (t *csvTokenizer) unquote(b []byte) (field string, rest []byte, ok bool) {
-	start := len(t.arena)
-	for {
-		i := bytes.IndexByte(b, '"')
-		if i < 0 {
-			return "", nil, false
-		}
-		t.arena = append(t.arena, b[:i]...)
-		b = b[i+1:]
-		switch {
-		case len(b) > 0 && b[0] == '"':
-			t.arena = append(t.arena, '"')
-			b = b[1:]
-		case len(b) == 0 || b[0] == t.comma:
-			return t.arenaString(start), b, true
-		default:
-			return "", nil, false
+// indexSpecial returns the index of the first delimiter or quote in b, or
+// -1. It tests eight bytes at a time: a byte of w^mask is zero where w has
+// that byte, and (v-ones)&^v&highs sets the high bit of the first zero
+// byte of v (higher bits may be set falsely, never lower ones).
+func (t *csvTokenizer) indexSpecial(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	commas, quotes := ones*uint64(t.comma), ones*uint64('"')
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		c, q := w^commas, w^quotes
+		m := ((c-ones)&^c | (q-ones)&^q) & highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
+	for ; i < len(b); i++ {
+		if b[i] == t.comma || b[i] == '"' {
+			return i
+		}
+	}
+	return -1
+}
+
+// unquote unescapes the quoted field of line that starts at from, after its
+// opening quote. It returns the end of the unescaped value, which starts at
+// from, and the index of the byte after the closing quote: the end of the
+// line or a delimiter. It returns ok false when the field needs
+// encoding/csv.
+func (t *csvTokenizer) unquote(line []byte, from int) (end, next int, ok bool) {
+	write, read := from, from
+	for {
+		k := bytes.IndexByte(line[read:], '"')
+		if k < 0 {
+			return 0, 0, false
+		}
+		if write != read {
+			copy(line[write:], line[read:read+k])
+		}
+		write += k
+		read += k + 1
+
+		switch {
+		case read < len(line) && line[read] == '"':
+			line[write] = '"'
+			write++
+			read++
+		case read == len(line) || line[read] == t.comma:
+			return write, read, true
+		default:
+			return 0, 0, false
+		}
+	}
+}
+
+// bytesString returns b as a string without copying. The caller must never
+// change b afterwards, which holds for the arena (see reserve).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // reserve makes room for n more bytes in the arena, starting a new block
-// when the current one is too full. The old block stays as it is, because
-// strings point into it.
+// when the current one is too full. Bytes in the arena are written once,
+// before strings are made over them, and the old block stays as it is,
+// because strings point into it.
 func (t *csvTokenizer) reserve(n int) {
 	if cap(t.arena)-len(t.arena) >= n {
 		return
 	}
 	t.arena = make([]byte, 0, max(n, csvArenaBytes))
-}
-
-// keep copies b into the arena, which reserve has made room for, and
-// returns it as a string.
-func (t *csvTokenizer) keep(b []byte) string {
-	start := len(t.arena)
-	t.arena = append(t.arena, b...)
-	return t.arenaString(start)
-}
-
-// arenaString returns the arena from start to its end as a string. The
-// arena only ever grows within its capacity (see reserve), so the bytes
-// never change afterwards.
-func (t *csvTokenizer) arenaString(start int) string {
-	if start == len(t.arena) {
-		return ""
-	}
-	return unsafe.String(&t.arena[start], len(t.arena)-start)
 }
 
 // startFallback passes the rest of the input, starting with the unconsumed

@@ -151,3 +151,21 @@ func FuzzCSVTokenizer(f *testing.F) {
 		compareTokenizer(t, data, commas[int(which)%len(commas)])
 	})
 }
+
+func TestIndexSpecialMatchesLoop(t *testing.T) {
+	tok := newCSVTokenizer(strings.NewReader(""), ';', 16)
+	text := []byte("abc:<!#\x80\xff\xbb\x00\x01éü0123456789:<!#\x7f\xfe")
+	for length := 0; length <= len(text); length++ {
+		for at := -1; at < length; at++ {
+			for _, special := range []byte{';', '"'} {
+				b := append([]byte(nil), text[:length]...)
+				if at >= 0 {
+					b[at] = special
+				}
+				if got := tok.indexSpecial(b); got != at {
+					t.Fatalf("indexSpecial(%q) = %d, want %d", b, got, at)
+				}
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // cellKind is the stored type of a cell. Every CSV field is text; XLSX cells
@@ -39,6 +40,10 @@ type sourceRow struct {
 
 func (r sourceRow) isEmpty() bool {
 	for _, c := range r.cells {
+		// isBlank is false for every ASCII byte above the space.
+		if c.text != "" && c.text[0] > ' ' && c.text[0] < utf8.RuneSelf {
+			return false
+		}
 		if c.kind != cellText || strings.TrimFunc(c.text, isBlank) != "" {
 			return false
 		}
