@@ -3,8 +3,6 @@ package ingest
 import (
 	"runtime"
 	"sync"
-
-	"github.com/payrun/payrun"
 )
 
 // batchRows is how many rows move through the pipeline together.
@@ -160,7 +158,8 @@ func (v *validator) validateBatch(b *rowBatch) {
 	for _, row := range b.rows {
 		// Each Instruction is its own allocation, so a caller that keeps a
 		// few of them does not keep a whole batch's.
-		rec, keys := v.validate(row, &payrun.Instruction{})
+		block := &instructionBlock{}
+		rec, keys := v.validate(row, &block.in, &block.amount)
 		b.records = append(b.records, rec)
 		b.keys = append(b.keys, keys)
 	}

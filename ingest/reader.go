@@ -154,7 +154,7 @@ func (r *Reader) rereadLate(late []LateDuplicate, fn func(Record, LateDuplicate)
 			continue
 		}
 		delete(remaining, row.row)
-		rec, _ := v.validate(row, &payrun.Instruction{})
+		rec, _ := v.validate(row, &payrun.Instruction{}, nil)
 		if err := fn(rec, d); err != nil {
 			return err
 		}

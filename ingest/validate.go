@@ -59,15 +59,18 @@ type rowCheck struct {
 	// minor is the amount in minor units of the currency, valid when amountOK.
 	minor    int64
 	amountOK bool
+	// amountStorage is the storage for the amount's big.Int, or nil.
+	amountStorage *amountStorage
 }
 
 // validate turns one data row into a Record, with every check but the
 // duplicate checks, and returns the keys those need. in is where the row's
-// Instruction goes when the row is valid.
-func (v *validator) validate(row sourceRow, in *payrun.Instruction) (Record, rowKeys) {
+// Instruction goes when the row is valid, and amount, if not nil, where its
+// amount's digits go (see amountDecimal).
+func (v *validator) validate(row sourceRow, in *payrun.Instruction, amount *amountStorage) (Record, rowKeys) {
 	rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: v.cols.header, cells: row.cells}}
 	c := &v.check
-	*c = rowCheck{r: v, row: row}
+	*c = rowCheck{r: v, row: row, amountStorage: amount}
 	if c.checkExtraCells() {
 		// The columns are shifted, so every other check would mislead.
 		rec.Problems = c.problems
@@ -345,7 +348,7 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 // acceptAmount checks the profile's maximum and sets the row's amount.
 func (c *rowCheck) acceptAmount(in *payrun.Instruction, minor int64, scale int) {
 	code := in.Amount.Currency
-	value := decimal.New(minor, -int32(scale))
+	value := amountDecimal(minor, scale, c.amountStorage)
 	if limit, ok := c.r.rules.maximum[code]; ok && value.GreaterThan(limit) {
 		c.add(colAmount, SeverityError, &finding{CodeAmountAboveMaximum,
 			fmt.Sprintf("amount is above the source's per-row maximum of %s %s", limit.String(), code),
