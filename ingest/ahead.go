@@ -29,6 +29,12 @@ type rowBatch struct {
 	ready   chan struct{} // closed once records and keys are set
 }
 
+// cellAppender is a source that can append a row's cells to a slice of the
+// caller's, which saves copying them from the source's own buffer.
+type cellAppender interface {
+	appendNext(dst []cell) (sourceRow, []cell, error)
+}
+
 // progressReporter is a source that reports how far into its file it has read.
 type progressReporter interface {
 	progress() (read, size int64)
@@ -108,16 +114,24 @@ func (p *pipeline) validate(v *validator) {
 // fill reads up to batchRows non-empty rows, or fewer before an error.
 func (b *rowBatch) fill(src source) {
 	b.rows, b.ends, b.cells, b.err = b.rows[:0], b.ends[:0], b.cells[:0], nil
+	appender, _ := src.(cellAppender)
 	for len(b.rows) < batchRows {
-		row, err := src.next()
+		var row sourceRow
+		var err error
+		start := len(b.cells)
+		if appender != nil {
+			row, b.cells, err = appender.appendNext(b.cells)
+		} else if row, err = src.next(); err == nil {
+			b.cells = append(b.cells, row.cells...)
+		}
 		if err != nil {
 			b.err = err
 			break
 		}
 		if row.isEmpty() {
+			b.cells = b.cells[:start]
 			continue
 		}
-		b.cells = append(b.cells, row.cells...)
 		b.ends = append(b.ends, len(b.cells))
 		b.rows = append(b.rows, sourceRow{row: row.row, line: row.line})
 	}

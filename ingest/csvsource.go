@@ -123,24 +123,33 @@ func lookupEncoding(name string) (encoding.Encoding, error) {
 }
 
 func (s *csvSource) next() (sourceRow, error) {
+	row, cells, err := s.appendNext(s.cells[:0])
+	s.cells = cells
+	return row, err
+}
+
+// appendNext reads the next row like next, but appends its cells to dst
+// and returns the grown slice, so a batch can collect rows without a copy.
+// The row's cells are the appended part.
+func (s *csvSource) appendNext(dst []cell) (sourceRow, []cell, error) {
 	record, startLine, lastLine, err := s.reader.next()
 	if err != nil {
-		return sourceRow{}, s.readError(err)
+		return sourceRow{}, dst, s.readError(err)
 	}
 
 	// The record ends at the input offset, so if the text up to there is
 	// ASCII, so is every field.
 	ascii := s.checker != nil && s.checker.asciiBefore(s.reader.inputOffset())
-	s.cells = s.cells[:0]
+	start := len(dst)
 	for _, field := range record {
-		s.cells = append(s.cells, cell{text: field, ascii: ascii})
+		dst = append(dst, cell{text: field, ascii: ascii})
 	}
 
 	// encoding/csv skips blank lines, but a spreadsheet shows each as a row.
 	blank := startLine - s.endLine - 1
 	s.row += 1 + blank
 	s.endLine = lastLine
-	return sourceRow{row: s.row, line: startLine, cells: s.cells}, nil
+	return sourceRow{row: s.row, line: startLine, cells: dst[start:]}, dst, nil
 }
 
 func (s *csvSource) readError(err error) error {
