@@ -41,21 +41,11 @@ balance are checked again by every run and need no release.`,
 }
 
 func (a *app) release(ctx context.Context, o *runOptions, cmd *cobra.Command, fileID, approver string) error {
-	cfg, err := loadRunConfig(o, cmd.Flags())
-	if err != nil {
-		return err
-	}
-	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
-	lock, err := acquireLock(path)
+	cfg, lock, led, err := openForSubmit(ctx, o, cmd)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	lo := ledgerOptions{path: path}
-	led, err := lo.open(ctx)
-	if err != nil {
-		return err
-	}
 	defer led.Close()
 
 	file, err := led.File(ctx, fileID)

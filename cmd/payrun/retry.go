@@ -49,21 +49,11 @@ With --reference, a rejected row of that reference is sent again under a new key
 // resubmit runs retry or release: lock, recover, submit the selected rows,
 // report. It shares every step after ingest with payrun run.
 func (a *app) resubmit(ctx context.Context, o *runOptions, cmd *cobra.Command, command string) error {
-	cfg, err := loadRunConfig(o, cmd.Flags())
-	if err != nil {
-		return err
-	}
-	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
-	lock, err := acquireLock(path)
+	cfg, lock, led, err := openForSubmit(ctx, o, cmd)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
-	lo := ledgerOptions{path: path}
-	led, err := lo.open(ctx)
-	if err != nil {
-		return err
-	}
 	defer led.Close()
 
 	r := &runner{a: a, o: o, cfg: cfg, runID: ulid.Make().String(), started: time.Now().UTC(),
@@ -98,6 +88,28 @@ func (r *runner) resubmitSteps(ctx context.Context, command string) error {
 		}
 	}
 	return r.submit(ctx)
+}
+
+// openForSubmit loads the config, takes the run lock and opens the existing
+// ledger, for retry and release. The caller releases the lock and closes the
+// ledger.
+func openForSubmit(ctx context.Context, o *runOptions, cmd *cobra.Command) (*config, *state.RunLock, *state.Ledger, error) {
+	cfg, err := loadRunConfig(o, cmd.Flags())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
+	lock, err := acquireLock(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lo := ledgerOptions{path: path}
+	led, err := lo.open(ctx)
+	if err != nil {
+		lock.Release()
+		return nil, nil, nil, err
+	}
+	return cfg, lock, led, nil
 }
 
 // reopenRejected sends a rejected reference again under the next key attempt,
