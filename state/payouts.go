@@ -22,7 +22,7 @@ type StatusUpdate struct {
 	AntonUpdatedAt string
 	CompletedAt    string
 	FailedAt       string
-	// Source says what reported it: webhook, sync or submit.
+	// Source names what reported it: webhook, sync or submit.
 	Source string
 }
 

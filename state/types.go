@@ -163,6 +163,6 @@ type Payout struct {
 	AntonUpdatedAt string
 	CompletedAt    string
 	FailedAt       string
-	// StatusSource says what last set Status: submit, sync, webhook or adopt.
+	// StatusSource names what last set Status: submit, sync, webhook or adopt.
 	StatusSource string
 }

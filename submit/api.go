@@ -202,7 +202,7 @@ type Merchant struct {
 	UpdatedAt           string `json:"updated_at,omitempty"`
 }
 
-// FXRate is the answer of GET /v1/fx/rate.
+// FXRate is the response of GET /v1/fx/rate.
 type FXRate struct {
 	SellCurrency string `json:"sell_currency"`
 	BuyCurrency  string `json:"buy_currency"`
@@ -220,7 +220,7 @@ type WebhookRequest struct {
 }
 
 // WebhookSubscription is Anton's webhook subscription. Secret is only set in the
-// answer to its creation.
+// response to its creation.
 type WebhookSubscription struct {
 	ID         string            `json:"id"`
 	MerchantID string            `json:"merchant_id"`
@@ -255,7 +255,7 @@ type ErrorEnvelope struct {
 	Error ErrorBody `json:"error"`
 }
 
-// ErrorBody is the error object. Code is absent on some generic 400 answers;
+// ErrorBody is the error object. Code is absent on some generic 400 responses;
 // Details is a list of field errors on validation_error.
 type ErrorBody struct {
 	Message string          `json:"message"`

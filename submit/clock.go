@@ -16,7 +16,7 @@ type AntonClock struct {
 	local func() time.Time
 }
 
-// NewAntonClock returns a clock that reads the local time until it sees a
+// NewAntonClock returns a clock that reads the local time until it receives a
 // Date header.
 func NewAntonClock() *AntonClock { return &AntonClock{local: time.Now} }
 

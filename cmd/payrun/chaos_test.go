@@ -26,7 +26,7 @@ var (
 
 // TestChaos_KilledRunsPayOnce runs a real payrun process against a sandbox
 // that fails 5% of requests with 500, drops 2% of connections after creating
-// the payout, and answers with bursts of 429. It kills the process with SIGKILL
+// the payout, and responds with bursts of 429. It kills the process with SIGKILL
 // at random moments and restarts it until the file is done. Every valid
 // reference must end with exactly one payout of the file's amount.
 func TestChaos_KilledRunsPayOnce(t *testing.T) {

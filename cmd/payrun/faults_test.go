@@ -40,7 +40,7 @@ func ledgerCounts(t *testing.T, path string) map[state.State]int {
 	return counts
 }
 
-// When every answer is lost after Anton created the payout, the rows stay
+// When every response is lost after Anton created the payout, the rows stay
 // retryable. A day later Anton has forgotten the keys, so a resend would pay
 // again; payrun must find the payouts by reference instead.
 func TestRun_OldUnknownRowsLookedUpByReference(t *testing.T) {
@@ -206,7 +206,7 @@ func TestRun_BreakerStopsOnSustained5xx(t *testing.T) {
 }
 
 // A run that dies while recording a file leaves it ingesting with part of its
-// rows; the next run discards them and records the whole file again, so no
+// rows. The next run discards them and records the whole file again, so no
 // row is lost and none is paid twice.
 func TestRun_CrashDuringIngestLosesNoRow(t *testing.T) {
 	srv := startSandbox(t, sandbox.Options{})
