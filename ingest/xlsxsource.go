@@ -30,7 +30,7 @@ type xlsxSource struct {
 	sheet     string
 	selection []Problem // the note on which sheet was read and why
 	date1904  bool
-	dateStyle map[int]bool
+	dateStyle map[int]dateFormat // cache of dateFormatOf
 	row       int
 	cells     []cell
 }
@@ -54,11 +54,7 @@ func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
 			"the file is not a readable XLSX workbook: %v", err)
 	}
 
-	src := &xlsxSource{book: book, zip: archive, dateStyle: make(map[int]bool)}
-	if props, err := book.GetWorkbookProps(); err == nil && props.Date1904 != nil {
-		src.date1904 = *props.Date1904
-	}
-
+	src := &xlsxSource{book: book, zip: archive, dateStyle: make(map[int]dateFormat)}
 	cols, err := src.chooseSheet(profile)
 	if err != nil {
 		src.close()
@@ -70,32 +66,32 @@ func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
 // chooseSheet opens the profile's sheet, or else the first visible sheet with a
 // header row containing the required columns.
 func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
-	paths, workbook, err := worksheetPaths(&x.zip.Reader)
+	sheets, workbook, date1904, err := worksheets(&x.zip.Reader)
 	if err != nil {
 		return nil, err
 	}
+	x.date1904 = date1904
 	if x.strings, err = readSharedStrings(&x.zip.Reader, workbook); err != nil {
 		return nil, err
 	}
-	sheets := x.book.GetSheetList()
 
 	if profile.Sheet != "" {
-		return x.openNamedSheet(profile, sheets, paths)
+		return x.openNamedSheet(profile, sheets)
 	}
 
 	var skipped []string
 	var firstErr error
 	visible := 0
-	for _, name := range sheets {
-		if shown, _ := x.book.GetSheetVisible(name); !shown {
-			skipped = append(skipped, fmt.Sprintf("hidden sheet %q", name))
+	for _, sheet := range sheets {
+		if !sheet.visible() {
+			skipped = append(skipped, hiddenNote(sheet))
 			continue
 		}
 		visible++
-		cols, err := x.openSheet(name, paths[name], profile)
+		cols, err := x.openSheet(sheet.name, sheet.part, profile)
 		if err == nil {
-			x.noteSelection(sheets, fmt.Sprintf(
-				"read sheet %q, the first visible sheet with a header row containing %s", name,
+			x.noteSelection(len(sheets), fmt.Sprintf(
+				"read sheet %q, the first visible sheet with a header row containing %s", sheet.name,
 				requiredNames), skipped)
 			return cols, nil
 		}
@@ -106,7 +102,7 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 		if firstErr == nil {
 			firstErr = err
 		}
-		skipped = append(skipped, fmt.Sprintf("sheet %q (%s)", name, fe.Message))
+		skipped = append(skipped, fmt.Sprintf("sheet %q (%s)", sheet.name, fe.Message))
 	}
 
 	if visible == 1 && firstErr != nil {
@@ -118,23 +114,35 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 		requiredNames, strings.Join(skipped, "; "))
 }
 
-func (x *xlsxSource) openNamedSheet(profile Profile, sheets []string, paths map[string]string) (*columnMap, error) {
-	for _, name := range sheets {
-		if strings.EqualFold(name, profile.Sheet) {
-			cols, err := x.openSheet(name, paths[name], profile)
+// hiddenNote describes a sheet that is skipped because it is hidden.
+func hiddenNote(sheet sheetEntry) string {
+	if sheet.state == "veryHidden" {
+		return fmt.Sprintf("very hidden sheet %q (only a macro can show it)", sheet.name)
+	}
+	return fmt.Sprintf("hidden sheet %q", sheet.name)
+}
+
+func (x *xlsxSource) openNamedSheet(profile Profile, sheets []sheetEntry) (*columnMap, error) {
+	names := make([]string, len(sheets))
+	for i, sheet := range sheets {
+		names[i] = sheet.name
+	}
+	for _, sheet := range sheets {
+		if strings.EqualFold(sheet.name, profile.Sheet) {
+			cols, err := x.openSheet(sheet.name, sheet.part, profile)
 			if err == nil {
-				x.noteSelection(sheets, fmt.Sprintf("read sheet %q, named by the source profile", name), nil)
+				x.noteSelection(len(sheets), fmt.Sprintf("read sheet %q, named by the source profile", sheet.name), nil)
 			}
 			return cols, err
 		}
 	}
 	return nil, fileErrorf(CodeSheetNotFound, "correct the sheet name in the source profile or --sheet",
-		"the workbook has no sheet %q; its sheets are %s", profile.Sheet, quoteAll(sheets))
+		"the workbook has no sheet %q; its sheets are %s", profile.Sheet, quoteAll(names))
 }
 
 // noteSelection records which sheet was read and why, when there was a choice.
-func (x *xlsxSource) noteSelection(sheets []string, reason string, skipped []string) {
-	if len(sheets) < 2 {
+func (x *xlsxSource) noteSelection(sheets int, reason string, skipped []string) {
+	if sheets < 2 {
 		return
 	}
 	msg := reason
@@ -206,6 +214,10 @@ func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 
 func (x *xlsxSource) typedCell(info cellInfo) (cell, error) {
 	if info.formula && !info.hasValue {
+		if info.typ == "str" && info.valueElement {
+			// A string formula whose result is "", such as =IF(A2="","",A2).
+			return cell{}, nil
+		}
 		return cell{kind: cellFormulaNoValue}, nil
 	}
 	switch info.typ {
@@ -221,14 +233,17 @@ func (x *xlsxSource) typedCell(info cellInfo) (cell, error) {
 	case "e":
 		return cell{text: info.value, kind: cellError}, nil
 	case "d":
-		return cell{text: isoDate(info.value), kind: cellDate}, nil
+		if t, ok := parseISODateTime(info.value); ok {
+			return cell{text: formatDate(t, x.dateFormatOf(info.style)), kind: cellDate}, nil
+		}
+		return cell{text: info.value, kind: cellDate}, nil
 	}
 	if !info.hasValue {
 		return cell{}, nil
 	}
-	if x.isDateStyle(info.style) {
-		if date, ok := x.serialDate(info.value); ok {
-			return cell{text: date, kind: cellDate}, nil
+	if format := x.dateFormatOf(info.style); format != notDate {
+		if t, ok := x.serialTime(info.value); ok {
+			return cell{text: formatDate(t, format), kind: cellDate}, nil
 		}
 	}
 	return cell{text: info.value, kind: cellNumber}, nil
@@ -249,65 +264,97 @@ func (x *xlsxSource) sharedString(info cellInfo) (cell, error) {
 	return cell{text: text}, nil
 }
 
-// serialDate converts an Excel date serial to YYYY-MM-DD, or to
-// YYYY-MM-DDTHH:MM:SS when it has a time of day.
-func (x *xlsxSource) serialDate(value string) (string, bool) {
+// serialTime converts an Excel date serial in the workbook's date system.
+func (x *xlsxSource) serialTime(value string) (time.Time, bool) {
 	serial, err := strconv.ParseFloat(value, 64)
 	if err != nil {
-		return "", false
+		return time.Time{}, false
 	}
 	t, err := excelize.ExcelDateToTime(serial, x.date1904)
 	if err != nil {
-		return "", false
+		return time.Time{}, false
 	}
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.Format(time.DateOnly), true
-	}
-	return t.Format("2006-01-02T15:04:05"), true
+	return t, true
 }
 
-// isoDate keeps the date part of an ISO 8601 date cell ("2024-01-15T00:00:00Z").
-func isoDate(v string) string {
-	if len(v) >= 10 && (len(v) == 10 || strings.HasSuffix(v[10:], "T00:00:00Z") || strings.HasSuffix(v[10:], "T00:00:00")) {
-		return v[:10]
+// isoLayouts are the forms of the ISO 8601 value of a date cell (t="d").
+var isoLayouts = []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04", time.DateOnly}
+
+// parseISODateTime parses the value of a date cell, such as
+// "2024-01-15T00:00:00Z" or "2024-01-15T00:00:00.000".
+func parseISODateTime(v string) (time.Time, bool) {
+	for _, layout := range isoLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
 	}
-	return v
+	return time.Time{}, false
 }
 
-func (x *xlsxSource) isDateStyle(style int) bool {
-	if style == 0 {
-		return false
+// formatDate writes a date cell as YYYY-MM-DD, or as YYYY-MM-DDTHH:MM:SS when
+// it has a time of day that its number format may show. A format that shows
+// only the date hides the time, so the cell reads as the date it displays.
+func formatDate(t time.Time, format dateFormat) string {
+	midnight := t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0
+	if format == dateOnly || midnight {
+		return t.Format(time.DateOnly)
 	}
+	return t.Format("2006-01-02T15:04:05")
+}
+
+// dateFormat is what a cell's number format shows of a date serial.
+type dateFormat uint8
+
+const (
+	notDate  dateFormat = iota // a number format
+	dateOnly                   // the date without a time of day
+	dateTime                   // a time of day, possibly with the date
+)
+
+// dateFormatOf classifies the number format of a cell format (an index into
+// cellXfs).
+func (x *xlsxSource) dateFormatOf(style int) dateFormat {
 	if known, ok := x.dateStyle[style]; ok {
 		return known
 	}
-	isDate := false
+	format := notDate
 	if s, err := x.book.GetStyle(style); err == nil {
-		isDate = isDateFormat(s.NumFmt, s.CustomNumFmt)
+		format = classifyNumberFormat(s.NumFmt, s.CustomNumFmt)
 	}
-	x.dateStyle[style] = isDate
-	return isDate
+	x.dateStyle[style] = format
+	return format
 }
 
-// isDateFormat reports whether a number format shows a date or time: the
-// built-in formats 14-22, 27-36, 45-47 and 50-58 of ECMA-376 Part 1 §18.8.30,
-// or a custom format with date or time letters outside quotes and brackets.
-func isDateFormat(id int, custom *string) bool {
+// classifyNumberFormat classifies a number format: the built-in formats of
+// ECMA-376 Part 1 §18.8.30 by id (14-17, 27-31, 36, 50-54, 57 and 58 show a
+// date; 18-22, 32-35, 45-47, 55 and 56 a time), or a custom format code by
+// its date and time letters outside quotes and brackets. The East Asian ids
+// 55 and 56 show a date in some locales and a time in others, so they count
+// as time, which keeps a time of day rather than dropping it.
+func classifyNumberFormat(id int, custom *string) dateFormat {
 	if custom != nil && *custom != "" {
-		return customDateFormat(*custom)
+		return classifyFormatCode(*custom)
 	}
 	switch {
-	case id >= 14 && id <= 22, id >= 27 && id <= 36, id >= 45 && id <= 47, id >= 50 && id <= 58:
-		return true
+	case id >= 14 && id <= 17, id >= 27 && id <= 31, id == 36, id >= 50 && id <= 54, id == 57, id == 58:
+		return dateOnly
+	case id >= 18 && id <= 22, id >= 32 && id <= 35, id >= 45 && id <= 47, id == 55, id == 56:
+		return dateTime
 	}
-	return false
+	return notDate
 }
 
-func customDateFormat(code string) bool {
+// classifyFormatCode reads a custom number format code: y, m and d show a
+// date, h and s (also elapsed [h], [m] and [s]) a time of day. Quoted text,
+// escaped characters and other bracketed parts such as [$-409] or [Red] are
+// skipped.
+func classifyFormatCode(code string) dateFormat {
 	if strings.EqualFold(code, "General") {
-		return false
+		return notDate
 	}
-	inQuote, inBracket := false, false
+	hasDate, hasTime := false, false
+	inQuote := false
 	for i := 0; i < len(code); i++ {
 		c := code[i]
 		switch {
@@ -315,20 +362,41 @@ func customDateFormat(code string) bool {
 			inQuote = !inQuote
 		case inQuote:
 		case c == '[':
-			inBracket = true
-		case c == ']':
-			inBracket = false
-		case inBracket:
+			end := strings.IndexByte(code[i:], ']')
+			if end < 0 {
+				end = len(code) - i
+			}
+			if elapsedTime(code[i+1 : i+end]) {
+				hasTime = true
+			}
+			i += end
 		case c == '\\' || c == '_' || c == '*':
 			i++
 		default:
 			switch c | 0x20 {
-			case 'y', 'm', 'd', 'h', 's':
-				return true
+			case 'y', 'd', 'm':
+				hasDate = true
+			case 'h', 's':
+				hasTime = true
 			}
 		}
 	}
-	return false
+	switch {
+	case hasTime:
+		return dateTime
+	case hasDate:
+		return dateOnly
+	}
+	return notDate
+}
+
+// elapsedTime reports the bracketed elapsed-time codes [h], [mm], [ss].
+func elapsedTime(inner string) bool {
+	if inner == "" {
+		return false
+	}
+	lower := strings.ToLower(inner)
+	return strings.Trim(lower, "h") == "" || strings.Trim(lower, "m") == "" || strings.Trim(lower, "s") == ""
 }
 
 func (x *xlsxSource) closeSheet() {

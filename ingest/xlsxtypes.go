@@ -19,7 +19,11 @@ type cellInfo struct {
 	style    int    // the s attribute
 	formula  bool   // the cell has an <f> element
 	hasValue bool   // the cell has a non-empty <v> element, or inline text
-	value    string // the <v> text, or the text of an inline string
+	// valueElement is true when the cell has a <v> element, even an empty
+	// one: a string formula whose result is "" keeps an empty <v>, but a
+	// formula that was never calculated has none.
+	valueElement bool
+	value        string // the <v> text, or the text of an inline string
 }
 
 // sheetReader streams a worksheet part in one pass with encoding/xml's
@@ -100,6 +104,7 @@ func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
 				cur = s.startCell(el)
 			case "v":
 				inValue, s.value = true, s.value[:0]
+				cur.valueElement = true
 			case "f":
 				cur.formula = true
 			case "is":
@@ -219,45 +224,81 @@ func escapeAt(s string, i int) (rune, bool) {
 	return rune(n), true
 }
 
-// worksheetPaths maps sheet names to their worksheet parts in the package,
-// following the workbook's relationships (ECMA-376 Part 2 §9).
-// It also returns the path of the workbook part.
-func worksheetPaths(archive *zip.Reader) (map[string]string, string, error) {
+// sheetEntry is one sheet of the workbook part, in workbook order.
+type sheetEntry struct {
+	name  string
+	part  string // the worksheet part in the package, "" when the relationship is missing
+	state string // "visible", "hidden" or "veryHidden"
+}
+
+func (e sheetEntry) visible() bool { return e.state == "" || e.state == "visible" }
+
+// Namespaces of the relationship id attribute: Transitional and Strict
+// conformance of ECMA-376 Part 1 (§A.1).
+const (
+	transitionalRelationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+	strictRelationships       = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+)
+
+// workbookPart is the part of workbook.xml that payrun reads.
+type workbookPart struct {
+	Properties struct {
+		Date1904 string `xml:"date1904,attr"`
+	} `xml:"workbookPr"`
+	Sheets []struct {
+		Name  string     `xml:"name,attr"`
+		State string     `xml:"state,attr"`
+		Attrs []xml.Attr `xml:",any,attr"`
+	} `xml:"sheets>sheet"`
+}
+
+// worksheets lists the workbook's sheets with their worksheet parts,
+// following the workbook's relationships (ECMA-376 Part 2 §9). It also
+// returns the path of the workbook part and whether the workbook uses the
+// 1904 date system.
+func worksheets(archive *zip.Reader) ([]sheetEntry, string, bool, error) {
 	workbook := "xl/workbook.xml"
 	var rootRels relationships
 	if err := readXMLPart(archive, "_rels/.rels", &rootRels); err == nil {
 		for _, rel := range rootRels.Items {
 			if strings.HasSuffix(rel.Type, "/officeDocument") {
-				workbook = strings.TrimPrefix(rel.Target, "/")
+				workbook = partPath("", rel.Target)
 			}
 		}
 	}
 
-	var book struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
+	var book workbookPart
 	if err := readXMLPart(archive, workbook, &book); err != nil {
-		return nil, "", fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
+		return nil, "", false, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
 	}
 
 	var rels relationships
 	dir, file := path.Split(workbook)
 	if err := readXMLPart(archive, dir+"_rels/"+file+".rels", &rels); err != nil {
-		return nil, "", fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
+		return nil, "", false, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
 	}
 	targets := make(map[string]string, len(rels.Items))
 	for _, rel := range rels.Items {
 		targets[rel.ID] = partPath(dir, rel.Target)
 	}
 
-	paths := make(map[string]string, len(book.Sheets))
+	entries := make([]sheetEntry, 0, len(book.Sheets))
 	for _, sheet := range book.Sheets {
-		paths[sheet.Name] = targets[sheet.RID]
+		entry := sheetEntry{name: sheet.Name, state: sheet.State}
+		for _, a := range sheet.Attrs {
+			if a.Name.Local == "id" && (a.Name.Space == transitionalRelationships || a.Name.Space == strictRelationships) {
+				entry.part = targets[a.Value]
+			}
+		}
+		entries = append(entries, entry)
 	}
-	return paths, workbook, nil
+	return entries, workbook, xsdBoolean(book.Properties.Date1904), nil
+}
+
+// xsdBoolean reads an xsd:boolean attribute, which may be 1 or true.
+func xsdBoolean(v string) bool {
+	v = strings.TrimSpace(v)
+	return v == "1" || v == "true"
 }
 
 type relationships struct {
