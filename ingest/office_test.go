@@ -224,3 +224,35 @@ func TestOfficePrefixedElements(t *testing.T) {
 	wantAmount(t, rows["PX-1"], "10.00")
 	wantAmount(t, rows["PX-2"], "20.00")
 }
+
+func TestOfficeOtherPayoutSheets(t *testing.T) {
+	records, r := readFile(t, "office/excel_two_sheets.xlsx", Options{})
+	if r.Sheet() != "EUR" || len(records) != 1 {
+		t.Fatalf("read sheet %q with %d records, want EUR with 1", r.Sheet(), len(records))
+	}
+
+	var note Problem
+	for _, p := range r.FileProblems() {
+		if p.Code == CodeSheetSelected {
+			note = p
+		}
+	}
+	for _, want := range []string{`chart sheet "Chart1"`, `sheet "USD" also has a payout header row but was not read`} {
+		if !strings.Contains(note.Message, want) {
+			t.Errorf("selection note %q does not say %s", note.Message, want)
+		}
+	}
+	if !strings.Contains(note.Hint, "one sheet") {
+		t.Errorf("hint %q does not say to put the payouts on one sheet", note.Hint)
+	}
+}
+
+func TestOfficeDamagedColumnReference(t *testing.T) {
+	fe := readError(t, "office/damaged_column.xlsx", Options{})
+	if fe.Code != CodeXLSXInvalid {
+		t.Errorf("code %s, want %s", fe.Code, CodeXLSXInvalid)
+	}
+	if !strings.Contains(fe.Message, "beyond column XFD") {
+		t.Errorf("message %q does not name the column limit", fe.Message)
+	}
+}

@@ -82,17 +82,17 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 	var skipped []string
 	var firstErr error
 	visible := 0
-	for _, sheet := range sheets {
-		if !sheet.visible() {
-			skipped = append(skipped, hiddenNote(sheet))
+	for i, sheet := range sheets {
+		if note, skip := skipNote(sheet); skip {
+			skipped = append(skipped, note)
 			continue
 		}
 		visible++
 		cols, err := x.openSheet(sheet.name, sheet.part, profile)
 		if err == nil {
-			x.noteSelection(len(sheets), fmt.Sprintf(
-				"read sheet %q, the first visible sheet with a header row containing %s", sheet.name,
-				requiredNames), skipped)
+			reason := fmt.Sprintf("read sheet %q, the first visible sheet with a header row containing %s",
+				sheet.name, requiredNames)
+			x.noteSelection(len(sheets), reason, skipped, x.otherPayoutSheets(sheets[i+1:], profile))
 			return cols, nil
 		}
 		var fe *FileError
@@ -114,12 +114,38 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 		requiredNames, strings.Join(skipped, "; "))
 }
 
-// hiddenNote describes a sheet that is skipped because it is hidden.
-func hiddenNote(sheet sheetEntry) string {
-	if sheet.state == "veryHidden" {
-		return fmt.Sprintf("very hidden sheet %q (only a macro can show it)", sheet.name)
+// skipNote describes a sheet that the sheet choice passes over: a hidden
+// sheet, or a chart or dialog sheet, which holds no cells.
+func skipNote(sheet sheetEntry) (string, bool) {
+	switch {
+	case sheet.kind == "chartsheet":
+		return fmt.Sprintf("chart sheet %q", sheet.name), true
+	case sheet.kind != "worksheet":
+		return fmt.Sprintf("sheet %q (a %s, not a worksheet)", sheet.name, sheet.kind), true
+	case sheet.state == "veryHidden":
+		return fmt.Sprintf("very hidden sheet %q (only a macro can show it)", sheet.name), true
+	case !sheet.visible():
+		return fmt.Sprintf("hidden sheet %q", sheet.name), true
 	}
-	return fmt.Sprintf("hidden sheet %q", sheet.name)
+	return "", false
+}
+
+// otherPayoutSheets returns the names of the visible worksheets among
+// sheets that also have a payout header row. Only one sheet is read, so
+// their payouts would otherwise go unpaid without a word.
+func (x *xlsxSource) otherPayoutSheets(sheets []sheetEntry, profile Profile) []string {
+	var names []string
+	for _, sheet := range sheets {
+		if _, skip := skipNote(sheet); skip {
+			continue
+		}
+		probe := &xlsxSource{book: x.book, zip: x.zip, strings: x.strings, date1904: x.date1904, dateStyle: x.dateStyle}
+		if _, err := probe.openSheet(sheet.name, sheet.part, profile); err == nil {
+			names = append(names, sheet.name)
+		}
+		probe.closeSheet()
+	}
+	return names
 }
 
 func (x *xlsxSource) openNamedSheet(profile Profile, sheets []sheetEntry) (*columnMap, error) {
@@ -131,7 +157,7 @@ func (x *xlsxSource) openNamedSheet(profile Profile, sheets []sheetEntry) (*colu
 		if strings.EqualFold(sheet.name, profile.Sheet) {
 			cols, err := x.openSheet(sheet.name, sheet.part, profile)
 			if err == nil {
-				x.noteSelection(len(sheets), fmt.Sprintf("read sheet %q, named by the source profile", sheet.name), nil)
+				x.noteSelection(len(sheets), fmt.Sprintf("read sheet %q, named by the source profile", sheet.name), nil, nil)
 			}
 			return cols, err
 		}
@@ -140,8 +166,10 @@ func (x *xlsxSource) openNamedSheet(profile Profile, sheets []sheetEntry) (*colu
 		"the workbook has no sheet %q; its sheets are %s", profile.Sheet, quoteAll(names))
 }
 
-// noteSelection records which sheet was read and why, when there was a choice.
-func (x *xlsxSource) noteSelection(sheets int, reason string, skipped []string) {
+// noteSelection records which sheet was read and why, when there was a
+// choice: the sheets skipped before it, and later sheets with payouts that
+// are not read.
+func (x *xlsxSource) noteSelection(sheets int, reason string, skipped, unread []string) {
 	if sheets < 2 {
 		return
 	}
@@ -149,10 +177,23 @@ func (x *xlsxSource) noteSelection(sheets int, reason string, skipped []string) 
 	if len(skipped) > 0 {
 		msg += "; skipped " + strings.Join(skipped, "; ")
 	}
+	hint := "name the sheet in the source profile (sheet) or with --sheet to read another one"
+	if len(unread) > 0 {
+		msg += fmt.Sprintf("; %s %s also %s a payout header row but %s not read, so %s payouts are not paid from this file",
+			pluralVerb(len(unread), "sheet", "sheets"), quoteAll(unread), pluralVerb(len(unread), "has", "have"),
+			pluralVerb(len(unread), "was", "were"), pluralVerb(len(unread), "its", "their"))
+		hint = "put all payouts on one sheet, or save each sheet as its own file; " + hint
+	}
 	x.selection = []Problem{{
-		Severity: SeverityWarning, Code: CodeSheetSelected, Column: "", Message: msg,
-		Hint: "name the sheet in the source profile (sheet) or with --sheet to read another one",
+		Severity: SeverityWarning, Code: CodeSheetSelected, Column: "", Message: msg, Hint: hint,
 	}}
+}
+
+func pluralVerb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // openSheet starts the stream over a sheet and reads up to its header.
@@ -200,6 +241,10 @@ func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 	width := 0
 	for _, info := range infos {
 		width = max(width, info.col)
+	}
+	if width > maxSheetColumns {
+		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+			"sheet %q row %d has a cell beyond column XFD, the last column a worksheet can have", x.sheet, x.row)
 	}
 	x.cells = append(x.cells[:0], make([]cell, width)...)
 	for _, info := range infos {
@@ -303,7 +348,7 @@ func formatDate(t time.Time, format dateFormat) string {
 	return t.Format("2006-01-02T15:04:05")
 }
 
-// dateFormat is what a cell's number format shows of a date serial.
+// dateFormat is the part of a date serial that a cell's number format shows.
 type dateFormat uint8
 
 const (
@@ -326,12 +371,13 @@ func (x *xlsxSource) dateFormatOf(style int) dateFormat {
 	return format
 }
 
-// classifyNumberFormat classifies a number format: the built-in formats of
-// ECMA-376 Part 1 §18.8.30 by id (14-17, 27-31, 36, 50-54, 57 and 58 show a
-// date; 18-22, 32-35, 45-47, 55 and 56 a time), or a custom format code by
-// its date and time letters outside quotes and brackets. The East Asian ids
-// 55 and 56 show a date in some locales and a time in others, so they count
-// as time, which keeps a time of day rather than dropping it.
+// classifyNumberFormat classifies a number format: a custom format code by
+// its letters, a built-in format by its id. Ids 14-17 show a date, 18-21 and
+// 45-47 a time, 22 both. The East Asian ids 27-36 and 50-58 differ by
+// locale, so those that show a time in any of them (32-35, 55, 56) count as
+// time, which keeps a time of day rather than dropping it.
+// NOTE: the East Asian split is from the Japanese and Chinese built-in
+// tables as far as they are known here; a Korean or Thai workbook may differ.
 func classifyNumberFormat(id int, custom *string) dateFormat {
 	if custom != nil && *custom != "" {
 		return classifyFormatCode(*custom)

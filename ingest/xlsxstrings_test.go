@@ -51,7 +51,8 @@ func TestDecodeEscapes(t *testing.T) {
 }
 
 func TestColumnNumber(t *testing.T) {
-	for ref, want := range map[string]int{"A1": 1, "Z9": 26, "AA10": 27, "ab3": 28, "XFD1048576": 16384, "12": 0} {
+	for ref, want := range map[string]int{"A1": 1, "Z9": 26, "AA10": 27, "ab3": 28, "XFD1048576": 16384, "XFE1": maxSheetColumns + 1,
+		"ZZZZZZZZZZZZZZZZ1": maxSheetColumns + 1, "12": 0} {
 		if got := columnNumber(ref); got != want {
 			t.Errorf("columnNumber(%q) = %d, want %d", ref, got, want)
 		}

@@ -166,8 +166,12 @@ func (s *sheetReader) startCell(el xml.StartElement) cellInfo {
 	return info
 }
 
+// maxSheetColumns is the column limit of a worksheet (Excel: 16,384, XFD).
+const maxSheetColumns = 1 << 14
+
 // columnNumber returns the 1-based column of a cell reference such as "AB12",
-// or 0 when it has no column letters.
+// or 0 when it has no column letters. A column past maxSheetColumns returns
+// maxSheetColumns+1, so a long run of letters cannot overflow.
 func columnNumber(ref string) int {
 	col := 0
 	for i := 0; i < len(ref); i++ {
@@ -176,6 +180,9 @@ func columnNumber(ref string) int {
 			break
 		}
 		col = col*26 + int(c-'a'+1)
+		if col > maxSheetColumns {
+			return maxSheetColumns + 1
+		}
 	}
 	return col
 }
@@ -227,14 +234,15 @@ func escapeAt(s string, i int) (rune, bool) {
 // sheetEntry is one sheet of the workbook part, in workbook order.
 type sheetEntry struct {
 	name  string
-	part  string // the worksheet part in the package, "" when the relationship is missing
+	part  string // the sheet's part in the package, "" when the relationship is missing
+	kind  string // the relationship type's last word: "worksheet", "chartsheet", "dialogsheet"
 	state string // "visible", "hidden" or "veryHidden"
 }
 
 func (e sheetEntry) visible() bool { return e.state == "" || e.state == "visible" }
 
-// Namespaces of the relationship id attribute: Transitional and Strict
-// conformance of ECMA-376 Part 1 (§A.1).
+// Namespaces of the relationship id attribute in the Transitional and the
+// Strict conformance classes of ECMA-376 (Office Open XML).
 const (
 	transitionalRelationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 	strictRelationships       = "http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -277,17 +285,22 @@ func worksheets(archive *zip.Reader) ([]sheetEntry, string, bool, error) {
 	if err := readXMLPart(archive, dir+"_rels/"+file+".rels", &rels); err != nil {
 		return nil, "", false, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
 	}
-	targets := make(map[string]string, len(rels.Items))
-	for _, rel := range rels.Items {
-		targets[rel.ID] = partPath(dir, rel.Target)
+	byID := make(map[string]int, len(rels.Items))
+	for i, rel := range rels.Items {
+		byID[rel.ID] = i
 	}
 
 	entries := make([]sheetEntry, 0, len(book.Sheets))
 	for _, sheet := range book.Sheets {
-		entry := sheetEntry{name: sheet.Name, state: sheet.State}
+		entry := sheetEntry{name: sheet.Name, state: sheet.State, kind: "worksheet"}
 		for _, a := range sheet.Attrs {
-			if a.Name.Local == "id" && (a.Name.Space == transitionalRelationships || a.Name.Space == strictRelationships) {
-				entry.part = targets[a.Value]
+			if a.Name.Local != "id" || (a.Name.Space != transitionalRelationships && a.Name.Space != strictRelationships) {
+				continue
+			}
+			if i, ok := byID[a.Value]; ok {
+				rel := rels.Items[i]
+				entry.part = partPath(dir, rel.Target)
+				entry.kind = path.Base(rel.Type)
 			}
 		}
 		entries = append(entries, entry)
