@@ -256,3 +256,83 @@ func TestOfficeDamagedColumnReference(t *testing.T) {
 		t.Errorf("message %q does not name the column limit", fe.Message)
 	}
 }
+
+func TestOfficeLibreOfficeGerman(t *testing.T) {
+	records, r := readFile(t, "office/libreoffice_de.xlsx", Options{})
+	if r.Sheet() != "Auszahlungen" {
+		t.Fatalf("sheet %q, want Auszahlungen", r.Sheet())
+	}
+	var got []int
+	for _, rec := range records {
+		got = append(got, rec.Row)
+	}
+	if want := []int{4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 22}; !slices.Equal(got, want) {
+		t.Errorf("records at rows %v, want %v", got, want)
+	}
+
+	rows := byReference(records)
+	wantAmount(t, rows["LO-1"], "1234.50")
+	wantBirthDate(t, rows["LO-1"], "1980-01-02")
+	if in := rows["LO-1"].Instruction; in != nil && in.Beneficiary.Bank.IBAN.Reveal() != "DE89370400440532013000" {
+		t.Errorf("IBAN %q, want it without spaces and in capitals", in.Beneficiary.Bank.IBAN.Reveal())
+	}
+	wantAmount(t, rows["LO-2"], "33.33")   // =ROUND(100/3;2)
+	wantAmount(t, rows["LO-3"], "1357.95") // =B4*1.1
+	wantError(t, rows["LO-4"], "amount", CodeAmountTooManyDecimal)
+	wantError(t, rows["LO-5"], "routing_number", CodeNumericCell)
+	wantAmount(t, rows["LO-6"], "250.00")
+	wantError(t, rows["LO-7"], "account_number", CodeNumericCell)
+	wantAmount(t, rows["LO-8"], "75.50")
+	wantAmount(t, rows["LO-9"], "150000")
+	wantAmount(t, rows["LO-10"], "0.30") // =0.1+0.2
+	if rows["Summe"].Valid() {
+		t.Errorf("total row %d is valid", rows["Summe"].Row)
+	}
+
+	report, err := ValidateFile("testdata/office/libreoffice_de.xlsx", Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"EUR": "2626.08", "GBP": "75.50", "JPY": "150000", "USD": "250.00"}
+	for code, total := range want {
+		if report.Totals[code] != total {
+			t.Errorf("total %s %s, want %s", code, report.Totals[code], total)
+		}
+	}
+}
+
+func TestOfficeLibreOfficeFrench(t *testing.T) {
+	records, _ := readFile(t, "office/libreoffice_fr.xlsx", Options{})
+	rows := byReference(records)
+	wantAmount(t, rows["FR-3"], "99.90")
+	for _, ref := range []string{"FR-1", "FR-2", "FR-5", "FR-6"} {
+		if rows[ref].Valid() {
+			t.Errorf("%s with a French text amount is valid without a number format in the profile", ref)
+		}
+	}
+
+	french := Options{Profile: Profile{Decimal: ",", Grouping: "space"}}
+	records, _ = readFile(t, "office/libreoffice_fr.xlsx", french)
+	rows = byReference(records)
+	wantAmount(t, rows["FR-1"], "1234.56")
+	wantAmount(t, rows["FR-2"], "12.50")
+	wantAmount(t, rows["FR-3"], "99.90") // a number cell, whatever the profile says
+	wantAmount(t, rows["FR-6"], "1234.56")
+	wantError(t, rows["FR-4"], "date_of_birth", CodeDateInvalid)
+	wantError(t, rows["FR-5"], "amount", CodeAmountSymbol)
+}
+
+func TestOfficeLibreOfficeJapanese(t *testing.T) {
+	records, r := readFile(t, "office/libreoffice_ja.xlsx", Options{})
+	if r.Sheet() != "支払い" {
+		t.Errorf("sheet %q, want 支払い", r.Sheet())
+	}
+	rows := byReference(records)
+	wantAmount(t, rows["JA-1"], "150000")
+	wantBirthDate(t, rows["JA-1"], "1985-04-01")
+	wantBirthDate(t, rows["JA-3"], "1990-06-15") // under a Japanese era format
+	if rows["JA-2"].Valid() {
+		t.Errorf("JA-2 with full-width digits is valid")
+	}
+	wantError(t, rows["JA-4"], "amount", CodeAmountTooManyDecimal)
+}
