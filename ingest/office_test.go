@@ -336,3 +336,20 @@ func TestOfficeLibreOfficeJapanese(t *testing.T) {
 	}
 	wantError(t, rows["JA-4"], "amount", CodeAmountTooManyDecimal)
 }
+
+func TestOfficeDamagedPackages(t *testing.T) {
+	tests := []struct{ file, message string }{
+		{"office/damaged_wide_row.xlsx", "more than 16384 cells"},
+		{"office/damaged_long_cell.xlsx", "longer than 1 MiB"},
+		{"office/damaged_ole_header.xlsx", "encrypted (password-protected) workbook or an old .xls"},
+	}
+	for _, tt := range tests {
+		fe := readError(t, tt.file, Options{})
+		if fe.Code != CodeXLSXInvalid {
+			t.Errorf("%s: code %s, want %s", tt.file, fe.Code, CodeXLSXInvalid)
+		}
+		if !strings.Contains(fe.Message, tt.message) {
+			t.Errorf("%s: message %q does not say %q", tt.file, fe.Message, tt.message)
+		}
+	}
+}

@@ -2,8 +2,12 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -11,21 +15,16 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// unzipXMLLimit is the largest worksheet, in bytes, that excelize keeps in
-// memory. A larger one is spooled to a temporary file, so memory does not grow
-// with rows.
-const unzipXMLLimit = 1 << 20
-
-// xlsxSource reads one sheet of an XLSX workbook in one pass. excelize
-// supplies the workbook's sheets, their visibility, the styles and the date
-// system. A sheetReader streams the worksheet XML itself, with each cell's
-// stored type, style and formula state, which excelize's Rows iterator does
-// not expose. The shared strings are read from the package.
+// xlsxSource reads one sheet of an XLSX workbook in one pass, straight from
+// the zip package. The workbook part supplies the sheets, their visibility
+// and the date system, and the styles part the number format of each cell
+// format. A sheetReader streams the worksheet XML with each cell's stored
+// type, style and formula state.
 type xlsxSource struct {
-	book     *excelize.File
 	zip      *zip.ReadCloser
 	sheetXML *sheetReader
 	strings  *sharedStrings
+	formats  *cellFormats
 
 	sheet     string
 	selection []Problem // the note on which sheet was read and why
@@ -38,23 +37,12 @@ type xlsxSource struct {
 // openXLSX opens the workbook, chooses the sheet and positions it after the
 // header row.
 func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
-	book, err := excelize.OpenFile(path, excelize.Options{UnzipXMLSizeLimit: unzipXMLLimit})
-	if err != nil {
-		if errors.Is(err, excelize.ErrWorkbookPassword) || errors.Is(err, excelize.ErrWorkbookFileFormat) ||
-			errors.Is(err, zip.ErrFormat) {
-			return nil, nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as an unprotected .xlsx file",
-				"the file is not a readable XLSX workbook: %v", err)
-		}
-		return nil, nil, fmt.Errorf("open payout workbook: %w", err)
-	}
 	archive, err := zip.OpenReader(path)
 	if err != nil {
-		book.Close()
-		return nil, nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
-			"the file is not a readable XLSX workbook: %v", err)
+		return nil, nil, notWorkbookError(path, err)
 	}
 
-	src := &xlsxSource{book: book, zip: archive, dateStyle: make(map[int]dateFormat)}
+	src := &xlsxSource{zip: archive, dateStyle: make(map[int]dateFormat)}
 	cols, err := src.chooseSheet(profile)
 	if err != nil {
 		src.close()
@@ -63,15 +51,44 @@ func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
 	return src, cols, nil
 }
 
+// oleMagic starts an OLE compound file: an encrypted (password-protected)
+// workbook, or one in the old .xls format.
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// notWorkbookError explains why a file could not be opened as a zip package.
+func notWorkbookError(path string, err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return fmt.Errorf("open payout workbook: %w", err)
+	}
+
+	head := make([]byte, len(oleMagic))
+	if file, openErr := os.Open(path); openErr == nil {
+		io.ReadFull(file, head)
+		file.Close()
+	}
+	if bytes.Equal(head, oleMagic) {
+		return fileErrorf(CodeXLSXInvalid,
+			"remove the password (File > Info > Protect Workbook in Excel) and save the file as Excel Workbook (.xlsx)",
+			"the file is an encrypted (password-protected) workbook or an old .xls workbook, which payrun cannot read")
+	}
+	return fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+		"the file is not a readable XLSX workbook: %v", err)
+}
+
 // chooseSheet opens the profile's sheet, or else the first visible sheet with a
 // header row containing the required columns.
 func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
-	sheets, workbook, date1904, err := worksheets(&x.zip.Reader)
+	book, err := readWorkbook(&x.zip.Reader)
 	if err != nil {
 		return nil, err
 	}
-	x.date1904 = date1904
-	if x.strings, err = readSharedStrings(&x.zip.Reader, workbook); err != nil {
+	sheets := book.sheets
+	x.date1904 = book.date1904
+	if x.strings, err = readSharedStrings(&x.zip.Reader, book.stringsPart); err != nil {
+		return nil, err
+	}
+	if x.formats, err = readCellFormats(&x.zip.Reader, book.stylesPart); err != nil {
 		return nil, err
 	}
 
@@ -139,7 +156,7 @@ func (x *xlsxSource) otherPayoutSheets(sheets []sheetEntry, profile Profile) []s
 		if _, skip := skipNote(sheet); skip {
 			continue
 		}
-		probe := &xlsxSource{book: x.book, zip: x.zip, strings: x.strings, date1904: x.date1904, dateStyle: x.dateStyle}
+		probe := &xlsxSource{zip: x.zip, strings: x.strings, formats: x.formats, date1904: x.date1904, dateStyle: x.dateStyle}
 		if _, err := probe.openSheet(sheet.name, sheet.part, profile); err == nil {
 			names = append(names, sheet.name)
 		}
@@ -364,8 +381,8 @@ func (x *xlsxSource) dateFormatOf(style int) dateFormat {
 		return known
 	}
 	format := notDate
-	if s, err := x.book.GetStyle(style); err == nil {
-		format = classifyNumberFormat(s.NumFmt, s.CustomNumFmt)
+	if id, custom, ok := x.formats.numberFormat(style); ok {
+		format = classifyNumberFormat(id, custom)
 	}
 	x.dateStyle[style] = format
 	return format
@@ -378,9 +395,9 @@ func (x *xlsxSource) dateFormatOf(style int) dateFormat {
 // time, which keeps a time of day rather than dropping it.
 // NOTE: the East Asian split is from the Japanese and Chinese built-in
 // tables as far as they are known here; a Korean or Thai workbook may differ.
-func classifyNumberFormat(id int, custom *string) dateFormat {
-	if custom != nil && *custom != "" {
-		return classifyFormatCode(*custom)
+func classifyNumberFormat(id int, custom string) dateFormat {
+	if custom != "" {
+		return classifyFormatCode(custom)
 	}
 	switch {
 	case id >= 14 && id <= 17, id >= 27 && id <= 31, id == 36, id >= 50 && id <= 54, id == 57, id == 58:
@@ -454,11 +471,7 @@ func (x *xlsxSource) closeSheet() {
 
 func (x *xlsxSource) close() error {
 	x.closeSheet()
-	err := x.book.Close()
-	if zerr := x.zip.Close(); err == nil {
-		err = zerr
-	}
-	return err
+	return x.zip.Close()
 }
 
 func quoteAll(names []string) string {

@@ -32,17 +32,11 @@ func (t *sharedStrings) get(i int) (string, bool) {
 }
 
 // readSharedStrings reads the shared string table that the workbook's
-// relationships name, or returns an empty table when there is none.
-func readSharedStrings(archive *zip.Reader, workbook string) (*sharedStrings, error) {
-	name := "xl/sharedStrings.xml"
-	var rels relationships
-	dir, file := path.Split(workbook)
-	if err := readXMLPart(archive, dir+"_rels/"+file+".rels", &rels); err == nil {
-		for _, rel := range rels.Items {
-			if strings.HasSuffix(rel.Type, "/sharedStrings") {
-				name = partPath(dir, rel.Target)
-			}
-		}
+// relationships name, else xl/sharedStrings.xml, or returns an empty table
+// when there is none.
+func readSharedStrings(archive *zip.Reader, name string) (*sharedStrings, error) {
+	if name == "" {
+		name = "xl/sharedStrings.xml"
 	}
 
 	part, err := archive.Open(name)
@@ -63,7 +57,7 @@ func readSharedStrings(archive *zip.Reader, workbook string) (*sharedStrings, er
 // parseSharedStrings streams the <si> items: the text of their <t> elements,
 // directly or in rich-text runs, without phonetic guides (<rPh>).
 func parseSharedStrings(r io.Reader) (*sharedStrings, error) {
-	decoder := xml.NewDecoder(r)
+	decoder := xml.NewDecoder(newMarkupLimiter(r))
 	var all strings.Builder
 	var ends []uint32
 	var item []byte

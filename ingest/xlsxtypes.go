@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strconv"
 	"strings"
@@ -46,7 +48,45 @@ func newSheetReader(archive *zip.Reader, part string) (*sheetReader, error) {
 		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
 			"open worksheet %s: %v", part, err)
 	}
-	return &sheetReader{part: file, decoder: xml.NewDecoder(file)}, nil
+	return &sheetReader{part: file, decoder: xml.NewDecoder(newMarkupLimiter(file))}, nil
+}
+
+// maxMarkupRun bounds the bytes between two '<' in a part: the text of one
+// element or one tag with its attributes. Excel limits a cell to 32,767
+// characters, at most about 230 KB even when each is a 7-byte _xHHHH_
+// escape, so a longer run means a damaged or hostile file. encoding/xml
+// buffers a whole text node, which such a run would grow without bound.
+const maxMarkupRun = 1 << 20
+
+// errMarkupRun reports a run longer than maxMarkupRun.
+var errMarkupRun = errors.New("a text or tag is longer than 1 MiB, far more than a cell can hold")
+
+// markupLimiter passes bytes through and fails when a run between two '<'
+// is longer than maxMarkupRun.
+type markupLimiter struct {
+	in  io.Reader
+	run int
+}
+
+func newMarkupLimiter(in io.Reader) *markupLimiter { return &markupLimiter{in: in} }
+
+func (m *markupLimiter) Read(p []byte) (int, error) {
+	n, err := m.in.Read(p)
+	for chunk := p[:n]; ; {
+		i := bytes.IndexByte(chunk, '<')
+		if i < 0 {
+			m.run += len(chunk)
+			break
+		}
+		if m.run+i > maxMarkupRun {
+			return 0, errMarkupRun
+		}
+		m.run, chunk = 0, chunk[i+1:]
+	}
+	if m.run > maxMarkupRun {
+		return 0, errMarkupRun
+	}
+	return n, err
 }
 
 // nextRow returns the number and cells of the next <row>, or io.EOF after
@@ -131,6 +171,10 @@ func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
 			case "t":
 				inText = false
 			case "c":
+				if len(s.cells) == maxSheetColumns {
+					return 0, nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+						"row %d has more than %d cells, the columns a worksheet can have", num, maxSheetColumns)
+				}
 				s.cells = append(s.cells, cur)
 			case "row":
 				return num, s.cells, nil
@@ -260,11 +304,19 @@ type workbookPart struct {
 	} `xml:"sheets>sheet"`
 }
 
-// worksheets lists the workbook's sheets with their worksheet parts,
-// following the workbook's relationships (ECMA-376 Part 2 §9). It also
-// returns the path of the workbook part and whether the workbook uses the
-// 1904 date system.
-func worksheets(archive *zip.Reader) ([]sheetEntry, string, bool, error) {
+// workbookInfo is the workbook part's sheets and date system, and the parts
+// its relationships link.
+type workbookInfo struct {
+	sheets      []sheetEntry // in workbook order
+	date1904    bool         // date serials count days from 1904 instead of 1900
+	stylesPart  string       // "" when the workbook has no styles part
+	stringsPart string       // "" when the workbook has no shared string table
+}
+
+// readWorkbook lists the workbook's sheets with their parts, following the
+// workbook's relationships (ECMA-376 Part 2 §9), and finds its styles and
+// shared strings.
+func readWorkbook(archive *zip.Reader) (*workbookInfo, error) {
 	workbook := "xl/workbook.xml"
 	var rootRels relationships
 	if err := readXMLPart(archive, "_rels/.rels", &rootRels); err == nil {
@@ -277,20 +329,26 @@ func worksheets(archive *zip.Reader) ([]sheetEntry, string, bool, error) {
 
 	var book workbookPart
 	if err := readXMLPart(archive, workbook, &book); err != nil {
-		return nil, "", false, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
+		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook: %v", err)
 	}
 
 	var rels relationships
 	dir, file := path.Split(workbook)
 	if err := readXMLPart(archive, dir+"_rels/"+file+".rels", &rels); err != nil {
-		return nil, "", false, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
+		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "read workbook relationships: %v", err)
 	}
+	info := &workbookInfo{date1904: xsdBoolean(book.Properties.Date1904)}
 	byID := make(map[string]int, len(rels.Items))
 	for i, rel := range rels.Items {
 		byID[rel.ID] = i
+		switch path.Base(rel.Type) {
+		case "styles":
+			info.stylesPart = partPath(dir, rel.Target)
+		case "sharedStrings":
+			info.stringsPart = partPath(dir, rel.Target)
+		}
 	}
 
-	entries := make([]sheetEntry, 0, len(book.Sheets))
 	for _, sheet := range book.Sheets {
 		entry := sheetEntry{name: sheet.Name, state: sheet.State, kind: "worksheet"}
 		for _, a := range sheet.Attrs {
@@ -303,9 +361,9 @@ func worksheets(archive *zip.Reader) ([]sheetEntry, string, bool, error) {
 				entry.kind = path.Base(rel.Type)
 			}
 		}
-		entries = append(entries, entry)
+		info.sheets = append(info.sheets, entry)
 	}
-	return entries, workbook, xsdBoolean(book.Properties.Date1904), nil
+	return info, nil
 }
 
 // xsdBoolean reads an xsd:boolean attribute, which may be 1 or true.
@@ -322,14 +380,105 @@ type relationships struct {
 	} `xml:"Relationship"`
 }
 
+// maxMetadataPart bounds the workbook part and the relationship parts that
+// readXMLPart decodes whole. Those list sheets and links, a few kilobytes in
+// a real workbook, so 16 MiB is ample and stops a compressed bomb.
+const maxMetadataPart = 16 << 20
+
 func readXMLPart(archive *zip.Reader, name string, v any) error {
 	file, err := archive.Open(name)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", name, err)
 	}
 	defer file.Close()
-	if err := xml.NewDecoder(file).Decode(v); err != nil {
+
+	limited := &io.LimitedReader{R: file, N: maxMetadataPart + 1}
+	if err := xml.NewDecoder(limited).Decode(v); err != nil {
 		return fmt.Errorf("parse %s: %w", name, err)
 	}
+	if limited.N <= 0 {
+		return fmt.Errorf("parse %s: the part is larger than %d MiB", name, maxMetadataPart>>20)
+	}
 	return nil
+}
+
+// maxCellFormats bounds the cell formats of a workbook at Excel's limit of
+// 64,000 unique formats.
+const maxCellFormats = 64000
+
+// cellFormats maps each cell format (an index into cellXfs, the s attribute
+// of a cell) to its number format.
+type cellFormats struct {
+	numFmtIDs []int          // numFmtId of each cell format
+	codes     map[int]string // format code of each custom number format, by id
+}
+
+// numberFormat returns the number format id of a cell format and its custom
+// code, "" for a built-in format.
+func (f *cellFormats) numberFormat(style int) (int, string, bool) {
+	if style < 0 || style >= len(f.numFmtIDs) {
+		return 0, "", false
+	}
+	id := f.numFmtIDs[style]
+	return id, f.codes[id], true
+}
+
+// readCellFormats streams the styles part for its custom number formats
+// (<numFmts>) and the number format of each cell format (<cellXfs>). A
+// workbook without a styles part has only the General format.
+func readCellFormats(archive *zip.Reader, part string) (*cellFormats, error) {
+	formats := &cellFormats{codes: make(map[int]string)}
+	if part == "" {
+		return formats, nil
+	}
+	file, err := archive.Open(part)
+	if errors.Is(err, fs.ErrNotExist) {
+		return formats, nil
+	}
+	if err != nil {
+		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "open %s: %v", part, err)
+	}
+	defer file.Close()
+
+	if err := formats.parse(xml.NewDecoder(newMarkupLimiter(file))); err != nil {
+		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse %s: %v", part, err)
+	}
+	return formats, nil
+}
+
+func (f *cellFormats) parse(decoder *xml.Decoder) error {
+	inCellXfs := false
+	for {
+		token, err := decoder.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch el := token.(type) {
+		case xml.StartElement:
+			switch {
+			case el.Name.Local == "cellXfs":
+				inCellXfs = true
+			case el.Name.Local == "numFmt":
+				id, _ := attr(el, "numFmtId")
+				code, _ := attr(el, "formatCode")
+				if n, err := strconv.Atoi(id); err == nil {
+					f.codes[n] = code
+				}
+			case el.Name.Local == "xf" && inCellXfs:
+				if len(f.numFmtIDs) == maxCellFormats {
+					return fmt.Errorf("more than %d cell formats", maxCellFormats)
+				}
+				id, _ := attr(el, "numFmtId")
+				n, _ := strconv.Atoi(id)
+				f.numFmtIDs = append(f.numFmtIDs, n)
+			}
+		case xml.EndElement:
+			if el.Name.Local == "cellXfs" {
+				inCellXfs = false
+			}
+		}
+	}
 }

@@ -332,3 +332,25 @@ func damagedColumnBook() *workbook {
 	book.sheets = []worksheet{payoutSheet(b)}
 	return book
 }
+
+// wideRowBook has a row of more cells than a worksheet has columns, none
+// with an r attribute, which compresses to a few bytes.
+func wideRowBook() *workbook {
+	book := &workbook{}
+	b := newSheetBuilder(book)
+	b.header(1, header)
+	b.rawRow(`<row r="2">` + strings.Repeat(`<c><v>1</v></c>`, 20000) + `</row>`)
+	book.sheets = []worksheet{payoutSheet(b)}
+	return book
+}
+
+// longCellBook has a shared string of 2 MB, far more than the 32,767
+// characters a cell can hold.
+func longCellBook() *workbook {
+	book := &workbook{}
+	b := newSheetBuilder(book)
+	b.header(1, header)
+	b.row(2, b.s(strings.Repeat("A", 2<<20)))
+	book.sheets = []worksheet{payoutSheet(b)}
+	return book
+}

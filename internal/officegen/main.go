@@ -38,21 +38,30 @@ func run(out, soffice string) error {
 	}
 
 	books := map[string]*workbook{
-		"excel_rich_text.xlsx":  richTextBook(),
-		"excel_cell_types.xlsx": cellTypesBook(),
-		"excel_dates.xlsx":      dateBook(false),
-		"excel_dates_1904.xlsx": dateBook(true),
-		"excel_sheets.xlsx":     sheetsBook(),
-		"excel_strict.xlsx":     strictBook(),
-		"excel_shape.xlsx":      shapeBook(),
-		"excel_prefixed.xlsx":   prefixedBook(),
-		"excel_two_sheets.xlsx": twoSheetsBook(),
-		"damaged_column.xlsx":   damagedColumnBook(),
+		"excel_rich_text.xlsx":   richTextBook(),
+		"excel_cell_types.xlsx":  cellTypesBook(),
+		"excel_dates.xlsx":       dateBook(false),
+		"excel_dates_1904.xlsx":  dateBook(true),
+		"excel_sheets.xlsx":      sheetsBook(),
+		"excel_strict.xlsx":      strictBook(),
+		"excel_shape.xlsx":       shapeBook(),
+		"excel_prefixed.xlsx":    prefixedBook(),
+		"excel_two_sheets.xlsx":  twoSheetsBook(),
+		"damaged_column.xlsx":    damagedColumnBook(),
+		"damaged_wide_row.xlsx":  wideRowBook(),
+		"damaged_long_cell.xlsx": longCellBook(),
 	}
 	for name, book := range books {
 		if err := book.write(filepath.Join(out, name)); err != nil {
 			return err
 		}
+	}
+
+	// An encrypted workbook is an OLE compound file; this one has only the
+	// signature and an empty header, which is all payrun looks at.
+	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...)
+	if err := os.WriteFile(filepath.Join(out, "damaged_ole_header.xlsx"), ole, 0o644); err != nil {
+		return fmt.Errorf("write damaged_ole_header.xlsx: %w", err)
 	}
 
 	if err := writeCSVFiles(out); err != nil {
