@@ -353,3 +353,22 @@ func TestOfficeDamagedPackages(t *testing.T) {
 		}
 	}
 }
+
+func TestOfficeHiddenDuplicates(t *testing.T) {
+	records, _ := readFile(t, "office/excel_duplicates.xlsx", Options{})
+	if len(records) != 6 {
+		t.Fatalf("%d records, want 6", len(records))
+	}
+	// A no-break space or a zero-width space after a reference hides a
+	// duplicate from the eye but not from payrun.
+	for _, rec := range records[:4] {
+		wantError(t, rec, "reference", CodeDuplicateReference)
+	}
+
+	// 7.5 as a number cell and "7.50" as text are one amount.
+	wantAmount(t, records[4], "7.50")
+	wantAmount(t, records[5], "7.50")
+	if _, found := findProblem(records[5], CodePossibleDuplicate); !found {
+		t.Errorf("row %d problems %v, want %s", records[5].Row, records[5].Problems, CodePossibleDuplicate)
+	}
+}

@@ -1,6 +1,9 @@
 package main
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Columns of the payout sheets that the hand-written workbooks share.
 const (
@@ -351,6 +354,69 @@ func longCellBook() *workbook {
 	b := newSheetBuilder(book)
 	b.header(1, header)
 	b.row(2, b.s(strings.Repeat("A", 2<<20)))
+	book.sheets = []worksheet{payoutSheet(b)}
+	return book
+}
+
+// duplicatesBook repeats references and payouts in the forms a spreadsheet
+// hides: a reference with a no-break space or a zero-width space after it,
+// and one amount as a number cell and as text.
+func duplicatesBook() *workbook {
+	book := &workbook{}
+	b := newSheetBuilder(book)
+	b.header(1, header)
+	b.row(2, b.eurRow("DUP-1", num("12.5", 0))...)
+	b.row(3, b.eurRow("DUP-1\u00a0", num("20", 0))...)
+	b.row(4, b.eurRow("DUP-2", num("30", 0))...)
+	b.row(5, b.eurRow("DUP-2\u200b", num("40", 0))...)
+
+	same := b.eurRow("PAY-1", num("7.5", 0))
+	same[cExternalRef] = b.s("C-SAME")
+	b.row(6, same...)
+	same = b.eurRow("PAY-2", b.s("7.50"))
+	same[cExternalRef] = b.s("C-SAME")
+	b.row(7, same...)
+
+	book.sheets = []worksheet{payoutSheet(b)}
+	return book
+}
+
+// filteredBook has an AutoFilter that hides the rows not approved, as a
+// person filters a sheet before saving it.
+func filteredBook() *workbook {
+	names := append(append([]string(nil), header...), "approved")
+	book := &workbook{}
+	b := newSheetBuilder(book)
+	b.header(1, names)
+	for i, approved := range []string{"yes", "no", "yes", "no"} {
+		n := i + 2
+		cells := append(b.eurRow(fmt.Sprintf("FLT-%d", i+1), num(fmt.Sprint(10*(i+1)), 0)), b.s(approved))
+		hidden := ""
+		if approved == "no" {
+			hidden = ` hidden="1"`
+		}
+		b.rawRow(fmt.Sprintf(`<row r="%d"%s>`, n, hidden))
+		for col, c := range cells {
+			if c != nil {
+				b.rawRow(c(columnName(col+1) + fmt.Sprint(n)))
+			}
+		}
+		b.rawRow(`</row>`)
+	}
+	sheet := payoutSheet(b)
+	sheet.after = `<autoFilter ref="A1:Q5"><filterColumn colId="16"><filters><filter val="yes"/></filters></filterColumn></autoFilter>`
+	return &workbook{sheets: []worksheet{sheet}, strings: book.strings}
+}
+
+// noteBeyondHeaderBook has a note in a column right of the header, which in
+// a workbook cannot have shifted any value.
+func noteBeyondHeaderBook() *workbook {
+	book := &workbook{}
+	b := newSheetBuilder(book)
+	b.header(1, header)
+	b.row(2, b.eurRow("NB-1", num("10", 0))...)
+	row := append(b.eurRow("NB-2", num("20", 0)), nil, b.s("checked by A.K."))
+	b.row(3, row...)
 	book.sheets = []worksheet{payoutSheet(b)}
 	return book
 }

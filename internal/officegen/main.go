@@ -38,18 +38,21 @@ func run(out, soffice string) error {
 	}
 
 	books := map[string]*workbook{
-		"excel_rich_text.xlsx":   richTextBook(),
-		"excel_cell_types.xlsx":  cellTypesBook(),
-		"excel_dates.xlsx":       dateBook(false),
-		"excel_dates_1904.xlsx":  dateBook(true),
-		"excel_sheets.xlsx":      sheetsBook(),
-		"excel_strict.xlsx":      strictBook(),
-		"excel_shape.xlsx":       shapeBook(),
-		"excel_prefixed.xlsx":    prefixedBook(),
-		"excel_two_sheets.xlsx":  twoSheetsBook(),
-		"damaged_column.xlsx":    damagedColumnBook(),
-		"damaged_wide_row.xlsx":  wideRowBook(),
-		"damaged_long_cell.xlsx": longCellBook(),
+		"excel_rich_text.xlsx":          richTextBook(),
+		"excel_cell_types.xlsx":         cellTypesBook(),
+		"excel_dates.xlsx":              dateBook(false),
+		"excel_dates_1904.xlsx":         dateBook(true),
+		"excel_sheets.xlsx":             sheetsBook(),
+		"excel_strict.xlsx":             strictBook(),
+		"excel_shape.xlsx":              shapeBook(),
+		"excel_prefixed.xlsx":           prefixedBook(),
+		"excel_two_sheets.xlsx":         twoSheetsBook(),
+		"damaged_column.xlsx":           damagedColumnBook(),
+		"damaged_wide_row.xlsx":         wideRowBook(),
+		"damaged_long_cell.xlsx":        longCellBook(),
+		"excel_duplicates.xlsx":         duplicatesBook(),
+		"excel_filtered_rows.xlsx":      filteredBook(),
+		"excel_note_beyond_header.xlsx": noteBeyondHeaderBook(),
 	}
 	for name, book := range books {
 		if err := book.write(filepath.Join(out, name)); err != nil {
