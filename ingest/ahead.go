@@ -26,7 +26,11 @@ type rowBatch struct {
 
 	records []Record
 	keys    []rowKeys
-	ready   chan struct{} // closed once records and keys are set
+	// blocks hold the Instructions of the valid records. A batch goes back
+	// to the pipeline once the caller has moved past its records, so the
+	// blocks are reused and a row costs no allocation of its own.
+	blocks []instructionBlock
+	ready  chan struct{} // closed once records and keys are set
 }
 
 // cellAppender is a source that can append a row's cells to a slice of the
@@ -169,10 +173,11 @@ func (p *pipeline) close() error {
 // validateBatch validates the rows of b into b.records and b.keys.
 func (v *validator) validateBatch(b *rowBatch) {
 	b.records, b.keys = b.records[:0], b.keys[:0]
-	for _, row := range b.rows {
-		// Each Instruction is its own allocation, so a caller that keeps a
-		// few of them does not keep a whole batch's.
-		block := &instructionBlock{}
+	if len(b.blocks) < len(b.rows) {
+		b.blocks = make([]instructionBlock, batchRows)
+	}
+	for i, row := range b.rows {
+		block := &b.blocks[i]
 		rec, keys := v.validate(row, &block.in, &block.amount)
 		b.records = append(b.records, rec)
 		b.keys = append(b.keys, keys)

@@ -31,6 +31,7 @@ func readFile(t *testing.T, name string, opts Options) ([]Record, *Reader) {
 			t.Fatalf("Next() on %s error: %v", name, err)
 		}
 		rec.Raw = rec.Raw.Clone()
+		rec.Instruction = rec.KeepInstruction()
 		records = append(records, rec)
 	}
 }

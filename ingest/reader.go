@@ -21,7 +21,9 @@ type Record struct {
 	// Reference is the row's cleaned reference cell, also when the row is
 	// invalid; "" when the cell is empty or damaged.
 	Reference string
-	// Instruction is the validated payout; nil when the row has an error.
+	// Instruction is the validated payout; nil when the row has an error. It
+	// is valid until the next call to Next, which may reuse its memory; use
+	// KeepInstruction for one that lasts.
 	Instruction *payrun.Instruction
 	// Minor is the amount of Instruction in minor units of its currency, 0
 	// when the row has an error.
@@ -37,6 +39,18 @@ type Record struct {
 // Valid reports whether the row has no error. A valid row may still turn
 // invalid when a later row repeats its reference (see LateDuplicates).
 func (r Record) Valid() bool { return r.Instruction != nil }
+
+// KeepInstruction returns a copy of the record's Instruction that stays
+// valid after the next call to Next, or nil when the row has an error. The
+// Beneficiary is shared with the record; Next never reuses it.
+func (r Record) KeepInstruction() *payrun.Instruction {
+	if r.Instruction == nil {
+		return nil
+	}
+	in := *r.Instruction
+	in.Amount.Value = in.Amount.Value.Copy()
+	return &in
+}
 
 // Reader streams the records of one payout file in a single pass. A reference
 // that a later row repeats makes both rows invalid: the later Record carries

@@ -151,7 +151,7 @@ func (r *runner) reread(ctx context.Context, f *state.File, rows map[int]*state.
 			return out, err
 		}
 		if _, ok := rows[rec.Row]; ok && rec.Instruction != nil {
-			out[rec.Row] = rec.Instruction
+			out[rec.Row] = rec.KeepInstruction()
 		}
 	}
 	return out, nil
