@@ -6,7 +6,7 @@ import (
 )
 
 // batchRows is how many rows move through the pipeline together.
-const batchRows = 256
+const batchRows = 1024
 
 // maxValidators bounds the validating goroutines; beyond a few, reading the
 // file is the limit.

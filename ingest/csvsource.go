@@ -47,13 +47,18 @@ func parseDelimiter(s string) (rune, error) {
 
 // openCSV opens path and sets up decoding: a byte-order mark selects UTF-8 or
 // UTF-16; otherwise the profile's encoding, else UTF-8 checked byte by byte.
-func openCSV(path string, delimiter rune, encodingName string) (*csvSource, error) {
+// The raw bytes read from the file also go to raw, if not nil.
+func openCSV(path string, delimiter rune, encodingName string, raw io.Writer) (*csvSource, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open payout file: %w", err)
 	}
 
-	text, checker, err := decodeCSV(bufio.NewReader(file), encodingName)
+	var in io.Reader = file
+	if raw != nil {
+		in = io.TeeReader(file, raw)
+	}
+	text, checker, err := decodeCSV(bufio.NewReader(in), encodingName)
 	if err != nil {
 		file.Close()
 		return nil, err

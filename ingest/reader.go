@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -74,14 +75,20 @@ type Reader struct {
 	err     error // ends the file after the batch's records
 
 	dups *duplicateIndex
+	// hash, if not nil, is fed the raw bytes of the first CSV source.
+	hash *fileHash
 }
 
 // Open opens a payout file and checks its structure up to the header.
 // File-level problems (a missing column, an invalid encoding, broken CSV) are
 // returned as *FileError; Next can still return one for broken CSV further
 // down. An error of another type means the file could not be read at all.
-func Open(path string, opts Options) (*Reader, error) {
-	r := &Reader{path: path, opts: opts, dups: newDuplicateIndex()}
+func Open(path string, opts Options) (*Reader, error) { return open(path, opts, nil) }
+
+// open is Open that also feeds the raw bytes a CSV source reads to fh, if
+// not nil.
+func open(path string, opts Options, fh *fileHash) (*Reader, error) {
+	r := &Reader{path: path, opts: opts, dups: newDuplicateIndex(), hash: fh}
 
 	var err error
 	if r.rules, err = newRules(opts); err != nil {
@@ -127,7 +134,12 @@ func (r *Reader) openSource() (source, *columnMap, error) {
 		return x, cols, nil
 	}
 
-	src, err := openCSV(r.path, r.rules.delimiter, r.opts.Profile.Encoding)
+	var raw io.Writer
+	if r.hash != nil {
+		raw = r.hash
+		r.hash = nil // a second reading of the file must not feed it again
+	}
+	src, err := openCSV(r.path, r.rules.delimiter, r.opts.Profile.Encoding, raw)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,12 +1,9 @@
 package ingest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/payrun/payrun"
@@ -80,18 +77,34 @@ func ValidateFileFunc(path string, opts Options, control *Control, fn func(*Read
 }
 
 func validateFile(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
-	// The hash reads the file beside validation, on another core.
+	if format, _ := formatOf(path); format == "csv" {
+		// A CSV file is hashed as it is read, so it is read only once.
+		fh := newFileHash()
+		defer fh.stop()
+		report, err := validateRows(path, opts, control, fn, fh)
+		if err != nil {
+			return nil, err
+		}
+		if err := fh.finish(path); err != nil {
+			return nil, err
+		}
+		report.SHA256 = fh.sum()
+		return report, nil
+	}
+
+	// An XLSX file is read from its zip directory, not front to back, so
+	// the hash reads it beside validation, on another core.
 	type hashResult struct {
 		sum string
 		err error
 	}
 	hashed := make(chan hashResult, 1)
 	go func() {
-		sum, err := fileSHA256(path)
+		sum, _, err := FileSHA256(path)
 		hashed <- hashResult{sum, err}
 	}()
 
-	report, err := validateRows(path, opts, control, fn)
+	report, err := validateRows(path, opts, control, fn, nil)
 	h := <-hashed
 	if h.err != nil {
 		return nil, h.err
@@ -103,11 +116,11 @@ func validateFile(path string, opts Options, control *Control, fn func(*Reader, 
 	return report, nil
 }
 
-func validateRows(path string, opts Options, control *Control, fn func(*Reader, Record) error) (*FileReport, error) {
+func validateRows(path string, opts Options, control *Control, fn func(*Reader, Record) error, fh *fileHash) (*FileReport, error) {
 	report := &FileReport{Path: path, Totals: map[string]string{}, Problems: []Problem{}}
 	report.Format, _ = formatOf(path)
 
-	reader, err := Open(path, opts)
+	reader, err := open(path, opts, fh)
 	var fe *FileError
 	if errors.As(err, &fe) {
 		report.Error = fe
@@ -242,18 +255,4 @@ func (c *collector) finish(reader *Reader) error {
 			Problems: []Problem{late.Problem}}
 		return c.fn(reader, rec)
 	})
-}
-
-// fileSHA256 returns the hex SHA-256 of the file's bytes.
-func fileSHA256(path string) (string, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("open payout file: %w", err)
-	}
-	defer file.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, file); err != nil {
-		return "", fmt.Errorf("read payout file %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

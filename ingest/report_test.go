@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,5 +252,37 @@ func TestValidateFile_HeaderOnlyWarns(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("problems %+v lack %s", report.Problems, CodeNoDataRows)
+	}
+}
+
+// TestValidateFileSHA256 checks the hash of files that reading stops early
+// in (broken quoting, invalid UTF-8), reads twice (a late duplicate) or
+// reads from a zip directory, against a hash of the bytes on disk.
+func TestValidateFileSHA256(t *testing.T) {
+	// Reading stops at the invalid byte of line 3, far before the end.
+	long := []byte("reference,amount,currency,iban\nA-1,1.00,EUR,x\nA-2,\xff,EUR,x\n")
+	long = append(long, strings.Repeat("A-3,1.00,EUR,DE89370400440532013000\n", 20000)...)
+	longPath := filepath.Join(t.TempDir(), "long.csv")
+	if err := os.WriteFile(longPath, long, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, path := range []string{"canonical.csv", "bad_quote.csv", "windows1252.csv", "duplicates.csv",
+		"utf16le.csv", "empty.csv", longPath} {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join("testdata", path)
+		}
+		name := filepath.Base(path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		report, err := ValidateFile(path, Options{}, nil)
+		if err != nil {
+			t.Fatalf("ValidateFile(%s) error: %v", name, err)
+		}
+		if want := fmt.Sprintf("%x", sha256.Sum256(data)); report.SHA256 != want {
+			t.Errorf("ValidateFile(%s).SHA256 = %s, want %s", name, report.SHA256, want)
+		}
 	}
 }

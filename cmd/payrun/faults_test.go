@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payrun/payrun/ingest"
 	"github.com/payrun/payrun/state"
 	"github.com/payrun/payrun/submit/sandbox"
 )
@@ -213,7 +214,7 @@ func TestRun_CrashDuringIngestLosesNoRow(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "payouts.csv")
 	writeChaosFile(t, file, 30)
-	sum, _, err := hashFile(file)
+	sum, _, err := ingest.FileSHA256(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func (r *runner) reread(ctx context.Context, f *state.File, rows map[int]*state.
 		return nil, err
 	}
 	defer cleanup()
-	sum, _, err := hashFile(path)
+	sum, _, err := ingest.FileSHA256(path)
 	if err != nil {
 		return nil, err
 	}

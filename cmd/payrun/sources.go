@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -167,7 +164,7 @@ func discoverFolder(dir string, opts discoverOptions) ([]*sourceFile, []string, 
 }
 
 func localFile(path string, box inbox) (*sourceFile, error) {
-	sum, size, err := hashFile(path)
+	sum, size, err := ingest.FileSHA256(path)
 	if err != nil {
 		return nil, err
 	}
@@ -175,20 +172,6 @@ func localFile(path string, box inbox) (*sourceFile, error) {
 		SHA256: sum, Inbox: box, cleanup: func() {}}, nil
 }
 
-// hashFile returns the SHA-256 of a file's raw bytes and its size.
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, fmt.Errorf("open payout file: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("read payout file %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
 
 // folderInbox is a local inbox directory.
 type folderInbox struct {

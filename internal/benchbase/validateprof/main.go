@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/payrun/payrun/ingest"
 )
@@ -17,18 +18,31 @@ import (
 func main() {
 	cpu := flag.String("cpuprofile", "cpu.pprof", "write the CPU profile to this file")
 	heap := flag.String("memprofile", "", "write a heap profile at the end to this file")
+	traceOut := flag.String("trace", "", "write an execution trace of the run to this file, for go tool trace")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: validateprof [-cpuprofile FILE] [-memprofile FILE] FILE")
+		fmt.Fprintln(os.Stderr, "usage: validateprof [-cpuprofile FILE] [-memprofile FILE] [-trace FILE] FILE")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *cpu, *heap); err != nil {
+	if err := run(flag.Arg(0), *cpu, *heap, *traceOut); err != nil {
 		fmt.Fprintln(os.Stderr, "validateprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path, cpu, heap string) error {
+func run(path, cpu, heap, traceOut string) error {
+	if traceOut != "" {
+		t, err := os.Create(traceOut)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		if err := trace.Start(t); err != nil {
+			return err
+		}
+		defer trace.Stop()
+	}
+
 	out, err := os.Create(cpu)
 	if err != nil {
 		return err
