@@ -16,13 +16,23 @@ func isAntonID(s, prefix string) bool {
 		return false
 	}
 	for i := 0; i < len(rest); i++ {
-		b := rest[i]
-		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9') {
+		if !alphanumeric[rest[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// alphanumeric marks the ASCII letters and digits.
+var alphanumeric = func() (t [256]bool) {
+	for b := '0'; b <= '9'; b++ {
+		t[b] = true
+	}
+	for b := 'a'; b <= 'z'; b++ {
+		t[b], t[b-'a'+'A'] = true, true
+	}
+	return t
+}()
 
 // identityColumns describe a beneficiary keyed by external_ref; a row that
 // names an existing beneficiary by id needs none of them.

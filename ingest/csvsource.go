@@ -286,6 +286,13 @@ func (c *utf8Checker) scan(b []byte, more bool) (valid, held int) {
 	if more {
 		end = completeRunes(b)
 	}
+	if c.nonASCII < 0 && firstNonASCII(b[:end]) < 0 {
+		// ASCII is valid UTF-8, and the first byte outside ASCII is still
+		// to come.
+		c.line += bytes.Count(b[:end], []byte{'\n'})
+		c.passed += int64(end)
+		return end, len(b) - end
+	}
 	if utf8.Valid(b[:end]) {
 		c.line += bytes.Count(b[:end], []byte{'\n'})
 		c.notePassed(b[:end])
