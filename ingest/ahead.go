@@ -137,7 +137,8 @@ func (b *rowBatch) fill(src source) {
 			continue
 		}
 		b.ends = append(b.ends, len(b.cells))
-		b.rows = append(b.rows, sourceRow{row: row.row, line: row.line})
+		// The row keeps every field the source set; its cells are set below.
+		b.rows = append(b.rows, row)
 	}
 	if p, ok := src.(progressReporter); ok {
 		b.read, b.size = p.progress()
