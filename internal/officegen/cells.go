@@ -73,8 +73,12 @@ func styleAttr(style int) string {
 
 // row appends a <row> with the cells in column order from A; a nil cell
 // leaves its column out.
-func (b *sheetBuilder) row(n int, cells ...cellFunc) {
-	fmt.Fprintf(&b.rows, `<row r="%d">`, n)
+func (b *sheetBuilder) row(n int, cells ...cellFunc) { b.rowWith(n, "", cells...) }
+
+// rowWith appends a <row> as row does, with more attributes on the element,
+// such as ` hidden="1"`.
+func (b *sheetBuilder) rowWith(n int, attrs string, cells ...cellFunc) {
+	fmt.Fprintf(&b.rows, `<row r="%d"%s>`, n, attrs)
 	for i, c := range cells {
 		if c != nil {
 			b.rows.WriteString(c(columnName(i+1) + fmt.Sprint(n)))

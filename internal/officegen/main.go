@@ -53,6 +53,9 @@ func run(out, soffice string) error {
 		"excel_duplicates.xlsx":         duplicatesBook(),
 		"excel_filtered_rows.xlsx":      filteredBook(),
 		"excel_note_beyond_header.xlsx": noteBeyondHeaderBook(),
+		"excel_hidden_rows.xlsx":        hiddenRowsBook(),
+		"excel_misplaced_types.xlsx":    misplacedTypesBook(),
+		"excel_question_marks.xlsx":     questionMarksBook(),
 	}
 	for name, book := range books {
 		if err := book.write(filepath.Join(out, name)); err != nil {
