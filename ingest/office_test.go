@@ -213,6 +213,7 @@ func TestOfficeSheetShape(t *testing.T) {
 	rows := byReference(records)
 	wantAmount(t, rows["SH-1"], "100.00")
 	wantError(t, rows["SH-2"], "external_ref", CodeBeneficiaryNone)
+	wantError(t, rows["SH-3"], "", CodeRowHidden)
 	if rows["Total"].Valid() {
 		t.Errorf("total row %d is valid", rows["Total"].Row)
 	}

@@ -105,6 +105,9 @@ const (
 	CodeDuplicateReference   = "duplicate_reference"
 	CodePossibleDuplicate    = "possible_duplicate_payout"
 
+	// CodeRowHidden is a worksheet row that the spreadsheet does not show.
+	CodeRowHidden = "row_hidden"
+
 	CodeAmountInvalid        = "amount_invalid"
 	CodeAmountSymbol         = "amount_currency_symbol"
 	CodeAmountGrouping       = "amount_grouping_separator"

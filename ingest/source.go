@@ -36,6 +36,10 @@ type sourceRow struct {
 	row   int // spreadsheet row
 	line  int // first physical line (CSV); equals row for XLSX
 	cells []cell
+	// hidden is true for a worksheet row that is hidden by hand, by a filter
+	// or by a collapsed group, or has a height of 0. A CSV file does not
+	// record hidden rows.
+	hidden bool
 }
 
 func (r sourceRow) isEmpty() bool {

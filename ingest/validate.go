@@ -71,6 +71,12 @@ func (v *validator) validate(row sourceRow, in *payrun.Instruction, amount *amou
 	rec := Record{Row: row.row, Line: row.line, Raw: Raw{header: v.cols.header, cells: row.cells}}
 	c := &v.check
 	*c = rowCheck{r: v, row: row, amountStorage: amount}
+	if row.hidden {
+		// The other checks still run, so the row shows all its problems.
+		c.addNamed("", "", SeverityError, &finding{CodeRowHidden,
+			"the row is hidden in the spreadsheet, so payrun does not know whether it is meant to be paid",
+			"delete the row if it must not be paid, or unhide it, then save and re-export"})
+	}
 	if c.checkExtraCells() {
 		// The columns are shifted, so every other check would mislead.
 		rec.Problems = c.problems

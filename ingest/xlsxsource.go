@@ -234,21 +234,22 @@ func (x *xlsxSource) openSheet(name, part string, profile Profile) (*columnMap, 
 const maxSheetRows = 1 << 20
 
 func (x *xlsxSource) next() (sourceRow, error) {
-	num, infos, err := x.sheetXML.nextRow()
+	info, err := x.sheetXML.nextRow()
 	if err != nil {
 		return sourceRow{}, err
 	}
+	num := info.num
 	if num <= x.row || num > maxSheetRows {
 		return sourceRow{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
 			"sheet %q has row %d after row %d: rows must be in order and at most %d", x.sheet, num, x.row, maxSheetRows)
 	}
 	x.row = num
 
-	cells, err := x.typedCells(infos)
+	cells, err := x.typedCells(info.cells)
 	if err != nil {
 		return sourceRow{}, err
 	}
-	return sourceRow{row: num, line: num, cells: cells}, nil
+	return sourceRow{row: num, line: num, cells: cells, hidden: info.hidden}, nil
 }
 
 // typedCells turns the stored cells of a row into cells in column order,

@@ -89,16 +89,24 @@ func (m *markupLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// nextRow returns the number and cells of the next <row>, or io.EOF after
-// the last one. The cells are valid until the next call.
-func (s *sheetReader) nextRow() (int, []cellInfo, error) {
+// rowInfo is one worksheet row as stored: its number, whether it is
+// hidden, and its cells.
+type rowInfo struct {
+	num    int
+	hidden bool // hidden by hand, by a filter or by a collapsed group, or of height 0
+	cells  []cellInfo
+}
+
+// nextRow returns the next <row>, or io.EOF after the last one. The cells
+// are valid until the next call.
+func (s *sheetReader) nextRow() (rowInfo, error) {
 	for !s.done {
 		token, err := s.decoder.RawToken()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return 0, nil, s.parseError(err)
+			return rowInfo{}, s.parseError(err)
 		}
 		switch el := token.(type) {
 		case xml.StartElement:
@@ -112,7 +120,7 @@ func (s *sheetReader) nextRow() (int, []cellInfo, error) {
 		}
 	}
 	s.done = true
-	return 0, nil, io.EOF
+	return rowInfo{}, io.EOF
 }
 
 func (s *sheetReader) parseError(err error) error {
@@ -120,11 +128,22 @@ func (s *sheetReader) parseError(err error) error {
 }
 
 // readRow reads the cells of a <row> up to its end tag.
-func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
+func (s *sheetReader) readRow(start xml.StartElement) (rowInfo, error) {
 	num := s.lastRow + 1
-	if v, ok := attr(start, "r"); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			num = n
+	hidden := false
+	for _, a := range start.Attr {
+		switch a.Name.Local {
+		case "r":
+			if n, err := strconv.Atoi(a.Value); err == nil {
+				num = n
+			}
+		case "hidden":
+			hidden = hidden || xsdBoolean(a.Value)
+		case "ht":
+			// A row of height 0 is as invisible as a hidden one.
+			if height, err := strconv.ParseFloat(a.Value, 64); err == nil && height == 0 {
+				hidden = true
+			}
 		}
 	}
 	s.lastRow = num
@@ -135,7 +154,7 @@ func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
 	for {
 		token, err := s.decoder.RawToken()
 		if err != nil {
-			return 0, nil, s.parseError(err)
+			return rowInfo{}, s.parseError(err)
 		}
 		switch el := token.(type) {
 		case xml.StartElement:
@@ -172,12 +191,12 @@ func (s *sheetReader) readRow(start xml.StartElement) (int, []cellInfo, error) {
 				inText = false
 			case "c":
 				if len(s.cells) == maxSheetColumns {
-					return 0, nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+					return rowInfo{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
 						"row %d has more than %d cells, the columns a worksheet can have", num, maxSheetColumns)
 				}
 				s.cells = append(s.cells, cur)
 			case "row":
-				return num, s.cells, nil
+				return rowInfo{num: num, hidden: hidden, cells: s.cells}, nil
 			}
 		case xml.CharData:
 			if inValue {

@@ -1,0 +1,63 @@
+package ingest
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The tests in this file cover the row checks that depend on how a
+// spreadsheet stores a row or a cell, over files in testdata/office.
+
+func TestHiddenRowsFiltered(t *testing.T) {
+	records, _ := readFile(t, "office/excel_filtered_rows.xlsx", Options{})
+	rows := byReference(records)
+	if len(records) != 4 {
+		t.Fatalf("%d records, want 4", len(records))
+	}
+	wantAmount(t, rows["FLT-1"], "10.00")
+	wantAmount(t, rows["FLT-3"], "30.00")
+	for _, ref := range []string{"FLT-2", "FLT-4"} {
+		p := wantError(t, rows[ref], "", CodeRowHidden)
+		if !strings.Contains(p.Message, "hidden in the spreadsheet") {
+			t.Errorf("%s message %q does not say that the row is hidden", ref, p.Message)
+		}
+		if !strings.Contains(p.Hint, "unhide") {
+			t.Errorf("%s hint %q does not say to unhide the row", ref, p.Hint)
+		}
+	}
+
+	// The user sees FLT-1 and FLT-3 only, so only they are paid.
+	report, err := ValidateFile("testdata/office/excel_filtered_rows.xlsx", Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Totals["EUR"] != "40.00" {
+		t.Errorf("EUR total %s, want 40.00", report.Totals["EUR"])
+	}
+	if report.Rows.Valid != 2 {
+		t.Errorf("%d valid rows, want 2", report.Rows.Valid)
+	}
+}
+
+func TestHiddenRowsEveryForm(t *testing.T) {
+	records, _ := readFile(t, "office/excel_hidden_rows.xlsx", Options{})
+	var got []int
+	for _, rec := range records {
+		got = append(got, rec.Row)
+	}
+	// Rows 7 and 8 are hidden and empty, so they are skipped like any
+	// empty row.
+	if want := []int{2, 3, 4, 5, 6, 9}; !slices.Equal(got, want) {
+		t.Fatalf("records at rows %v, want %v", got, want)
+	}
+
+	rows := byReference(records)
+	wantAmount(t, rows["HR-1"], "10.00") // hidden="false", as LibreOffice writes a visible row
+	wantAmount(t, rows["HR-5"], "50.00") // the visible summary row of a collapsed group
+	wantAmount(t, rows["HR-6"], "60.00")
+	for _, ref := range []string{"HR-2", "HR-3", "HR-4"} {
+		wantError(t, rows[ref], "", CodeRowHidden)
+		wantOnlyErrors(t, rows[ref], CodeRowHidden)
+	}
+}
