@@ -15,24 +15,34 @@ func isAntonID(s, prefix string) bool {
 	if !ok || rest == "" {
 		return false
 	}
-	for i := 0; i < len(rest); i++ {
-		if !alphanumeric[rest[i]] {
+	i := 0
+	for ; i+8 <= len(rest); i += 8 {
+		if !alphanumeric8(load64(rest, i)) {
+			return false
+		}
+	}
+	for ; i < len(rest); i++ {
+		if b := rest[i]; !('0' <= b && b <= '9' || 'a' <= b|0x20 && b|0x20 <= 'z') {
 			return false
 		}
 	}
 	return true
 }
 
-// alphanumeric marks the ASCII letters and digits.
-var alphanumeric = func() (t [256]bool) {
-	for b := '0'; b <= '9'; b++ {
-		t[b] = true
+// alphanumeric8 reports whether all eight bytes of x are ASCII letters or
+// digits. For an ASCII byte b, b + (0x80 - c) sets the byte's high bit
+// exactly when b >= c, and no byte carries into the next.
+func alphanumeric8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	if x&highs != 0 {
+		return false
 	}
-	for b := 'a'; b <= 'z'; b++ {
-		t[b], t[b-'a'+'A'] = true, true
-	}
-	return t
-}()
+	atLeast := func(v uint64, c byte) uint64 { return v + (0x80-uint64(c))*ones }
+	digits := atLeast(x, '0') &^ atLeast(x, '9'+1)
+	lower := x | 0x20*ones
+	letters := atLeast(lower, 'a') &^ atLeast(lower, 'z'+1)
+	return (digits|letters)&highs == highs
+}
 
 // identityColumns describe a beneficiary keyed by external_ref; a row that
 // names an existing beneficiary by id needs none of them.

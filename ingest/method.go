@@ -14,6 +14,20 @@ var railCurrency = map[string]string{
 	payrun.MethodFasterPayment: "GBP",
 }
 
+// domesticCurrency is railCurrency[method] without the map lookup, which
+// every row makes.
+func domesticCurrency(method string) string {
+	switch method {
+	case payrun.MethodSEPA:
+		return "EUR"
+	case payrun.MethodACH:
+		return "USD"
+	case payrun.MethodFasterPayment:
+		return "GBP"
+	}
+	return ""
+}
+
 // methodByCurrency is the rail used when a row names no method.
 var methodByCurrency = map[string]string{
 	"EUR": payrun.MethodSEPA,
@@ -85,7 +99,7 @@ func (c *rowCheck) checkMethod(method, currency string, fromColumn bool) string 
 		return ""
 	}
 
-	if want, ok := railCurrency[method]; ok && currency != "" && currency != want {
+	if want := domesticCurrency(method); want != "" && currency != "" && currency != want {
 		c.addValue(colMethod, method, SeverityError, &finding{CodeMethodMismatch,
 			fmt.Sprintf("method %s pays out %s only, but the currency is %s", method, want, currency),
 			"use swift or wire for this currency, or correct the currency"})

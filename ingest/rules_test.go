@@ -248,3 +248,24 @@ func TestLooksScientific(t *testing.T) {
 		}
 	}
 }
+
+// TestIsAntonIDEveryByte puts each byte value at each position of an id
+// long enough for both the 8-byte steps and the tail, and compares with a
+// check byte by byte.
+func TestIsAntonIDEveryByte(t *testing.T) {
+	for pos := 0; pos < 19; pos++ {
+		for b := 0; b < 256; b++ {
+			rest := []byte("01HZX3K9Q2M4N5P6000")
+			rest[pos] = byte(b)
+			want := b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+			if got := isAntonID("ben_"+string(rest), "ben_"); got != want {
+				t.Fatalf("isAntonID with byte 0x%02X at %d = %v, want %v", b, pos, got, want)
+			}
+		}
+	}
+	for _, s := range []string{"", "ben_", "ins_01H", "ben-01H"} {
+		if isAntonID(s, "ben_") {
+			t.Errorf("isAntonID(%q) = true", s)
+		}
+	}
+}

@@ -22,11 +22,21 @@ func newValidator(r *Reader) *validator {
 	return &validator{cols: r.cols, rules: r.rules, seed: r.dups.seed}
 }
 
-// currencyScale caches payrun.CurrencyScale for one code.
+// currencyScale caches payrun.CurrencyScale for one three-letter code,
+// packed by codeKey.
 type currencyScale struct {
-	code  string
+	key   uint32
 	scale int
 	ok    bool
+}
+
+// codeKey packs a three-byte code into an integer, which compares faster
+// than the string; false for other lengths.
+func codeKey(code string) (uint32, bool) {
+	if len(code) != 3 {
+		return 0, false
+	}
+	return uint32(code[0]) | uint32(code[1])<<8 | uint32(code[2])<<16, true
 }
 
 // maxCachedScales bounds the cache; a file pays in a handful of currencies.
@@ -34,14 +44,18 @@ const maxCachedScales = 16
 
 // scaleOf returns the minor-unit digits of an ISO 4217 code and whether it is one.
 func (v *validator) scaleOf(code string) (int, bool) {
+	key, short := codeKey(code)
+	if !short {
+		return payrun.CurrencyScale(code)
+	}
 	for _, s := range v.scales {
-		if s.code == code {
+		if s.key == key {
 			return s.scale, s.ok
 		}
 	}
 	scale, ok := payrun.CurrencyScale(code)
 	if len(v.scales) < maxCachedScales {
-		v.scales = append(v.scales, currencyScale{code: code, scale: scale, ok: ok})
+		v.scales = append(v.scales, currencyScale{key: key, scale: scale, ok: ok})
 	}
 	return scale, ok
 }
