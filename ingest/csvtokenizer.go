@@ -154,6 +154,18 @@ func (t *csvTokenizer) indexSpecial(b []byte) int {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
+	if n := len(b) - i; n > 0 && i+8 <= cap(b) {
+		// The bytes after b up to its capacity are readable, so the last
+		// few bytes are tested as one word, with the bytes past the end
+		// masked off.
+		w := binary.LittleEndian.Uint64(b[i : i+8])
+		c, q := w^commas, w^quotes
+		m := ((c-ones)&^c | (q-ones)&^q) & highs & (1<<(8*n) - 1)
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		return -1
+	}
 	for ; i < len(b); i++ {
 		if b[i] == t.comma || b[i] == '"' {
 			return i
