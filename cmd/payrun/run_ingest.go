@@ -112,15 +112,8 @@ func (r *runner) recordRecords(ctx context.Context, file *state.File, reader *in
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var fileErr *ingest.FileError
-		if errors.As(err, &fileErr) {
-			if err := b.flush(ctx); err != nil {
-				return nil, err
-			}
-			return nil, &damagedFileError{fe: fileErr}
-		}
 		if err != nil {
-			return nil, withCode(exitUsage, fmt.Errorf("read payout file %s: %w", file.Source, err))
+			return nil, b.readError(ctx, err)
 		}
 		if err := b.add(ctx, rec); err != nil {
 			return nil, err
@@ -144,6 +137,21 @@ type recordBatcher struct {
 	late   []state.RowError
 	// wasValid lists the rows of late that were counted as valid.
 	wasValid map[int]bool
+}
+
+// readError records the rows read so far when the file turns out damaged
+// below them, and returns the error to stop on. It is apart from the loop
+// of recordRecords because the pointer that errors.As fills escapes to the
+// heap, which there cost an allocation per row.
+func (b *recordBatcher) readError(ctx context.Context, err error) error {
+	var fileErr *ingest.FileError
+	if !errors.As(err, &fileErr) {
+		return withCode(exitUsage, fmt.Errorf("read payout file %s: %w", b.file.Source, err))
+	}
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	return &damagedFileError{fe: fileErr}
 }
 
 func (b *recordBatcher) add(ctx context.Context, rec ingest.Record) error {
