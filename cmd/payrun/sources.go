@@ -172,7 +172,6 @@ func localFile(path string, box inbox) (*sourceFile, error) {
 		SHA256: sum, Inbox: box, cleanup: func() {}}, nil
 }
 
-
 // folderInbox is a local inbox directory.
 type folderInbox struct {
 	dir    string
