@@ -61,3 +61,48 @@ func TestHiddenRowsEveryForm(t *testing.T) {
 		wantOnlyErrors(t, rows[ref], CodeRowHidden)
 	}
 }
+
+func TestCellOutsideHeaderWarns(t *testing.T) {
+	records, _ := readFile(t, "office/excel_note_beyond_header.xlsx", Options{})
+	rows := byReference(records)
+	wantAmount(t, rows["NB-1"], "10.00")
+
+	// The note "checked by A.K." is in R3, two columns right of the last
+	// header cell P1.
+	nb2 := rows["NB-2"]
+	wantAmount(t, nb2, "20.00")
+	p, found := findProblem(nb2, CodeCellOutsideHeader)
+	if !found {
+		t.Fatalf("row %d problems %v, want %s", nb2.Row, nb2.Problems, CodeCellOutsideHeader)
+	}
+	if p.Severity != SeverityWarning {
+		t.Errorf("severity %q, want warning", p.Severity)
+	}
+	if p.Column != "R" {
+		t.Errorf("column %q, want R", p.Column)
+	}
+	if !strings.Contains(p.Message, "cell R3") {
+		t.Errorf("message %q does not name cell R3", p.Message)
+	}
+	if !strings.Contains(p.Message, "ignores its value") {
+		t.Errorf("message %q does not say that the value is ignored", p.Message)
+	}
+	if strings.Contains(p.Hint, "quote") {
+		t.Errorf("hint %q gives the CSV advice on quoting", p.Hint)
+	}
+	if _, found := findProblem(nb2, CodeTooManyCells); found {
+		t.Errorf("row %d has %s, which only a CSV row can have", nb2.Row, CodeTooManyCells)
+	}
+}
+
+func TestColumnLetters(t *testing.T) {
+	tests := map[int]string{1: "A", 16: "P", 26: "Z", 27: "AA", 52: "AZ", 703: "AAA", maxSheetColumns: "XFD"}
+	for col, want := range tests {
+		if got := columnLetters(col); got != want {
+			t.Errorf("columnLetters(%d) = %q, want %q", col, got, want)
+		}
+		if back := columnNumber(want); back != col {
+			t.Errorf("columnNumber(%q) = %d, want %d", want, back, col)
+		}
+	}
+}

@@ -107,6 +107,9 @@ const (
 
 	// CodeRowHidden is a worksheet row that the spreadsheet does not show.
 	CodeRowHidden = "row_hidden"
+	// CodeCellOutsideHeader is a warning about a worksheet cell right of
+	// the header, whose value is ignored.
+	CodeCellOutsideHeader = "cell_outside_header"
 
 	CodeAmountInvalid        = "amount_invalid"
 	CodeAmountSymbol         = "amount_currency_symbol"

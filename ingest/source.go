@@ -40,6 +40,9 @@ type sourceRow struct {
 	// or by a collapsed group, or has a height of 0. A CSV file does not
 	// record hidden rows.
 	hidden bool
+	// worksheet is true for a row of an XLSX worksheet, whose cells keep
+	// their columns whatever the cells beside them contain.
+	worksheet bool
 }
 
 func (r sourceRow) isEmpty() bool {

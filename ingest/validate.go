@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -159,12 +160,18 @@ func (c *rowCheck) cellError(col column, text, code, message, hint string) {
 	c.addValue(col, text, SeverityError, &finding{code, message, hint})
 }
 
-// checkExtraCells reports non-empty cells beyond the header, which usually
-// mean a value contained an unquoted delimiter and shifted the columns after it.
+// checkExtraCells reports non-empty cells beyond the header. In a CSV file
+// they usually mean that a value contained an unquoted delimiter and shifted
+// the columns after it, so it returns true and the row is invalid. A
+// worksheet cell cannot shift, so there such a cell gets a warning.
 func (c *rowCheck) checkExtraCells() bool {
 	width := len(c.r.cols.header)
 	for i := width; i < len(c.row.cells); i++ {
 		if cleanText(c.row.cells[i].text) == "" {
+			continue
+		}
+		if c.row.worksheet {
+			c.warnCellOutsideHeader(i)
 			continue
 		}
 		c.problems = append(c.problems, Problem{
@@ -178,6 +185,19 @@ func (c *rowCheck) checkExtraCells() bool {
 		return true
 	}
 	return false
+}
+
+// warnCellOutsideHeader reports the worksheet cell at index i of the row,
+// which lies right of the header, as ignored.
+func (c *rowCheck) warnCellOutsideHeader(i int) {
+	letters := columnLetters(i + 1)
+	ref := letters + strconv.Itoa(c.row.row)
+	c.problems = append(c.problems, Problem{
+		Row: c.row.row, Line: c.row.line, Column: letters,
+		Severity: SeverityWarning, Code: CodeCellOutsideHeader,
+		Message: "cell " + ref + " is right of the header, so its column has no name and payrun ignores its value",
+		Hint:    "leave a note as it is, but move a value that belongs to the payout into its column and re-export",
+	})
 }
 
 // value returns the cleaned value of a column, "" when absent or broken.

@@ -249,7 +249,7 @@ func (x *xlsxSource) next() (sourceRow, error) {
 	if err != nil {
 		return sourceRow{}, err
 	}
-	return sourceRow{row: num, line: num, cells: cells, hidden: info.hidden}, nil
+	return sourceRow{row: num, line: num, cells: cells, hidden: info.hidden, worksheet: true}, nil
 }
 
 // typedCells turns the stored cells of a row into cells in column order,

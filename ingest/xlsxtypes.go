@@ -250,6 +250,19 @@ func columnNumber(ref string) int {
 	return col
 }
 
+// columnLetters returns the letters of a 1-based column, such as "AB" for 28.
+func columnLetters(col int) string {
+	var letters [3]byte // XFD, the last column, has three
+	i := len(letters)
+	for col > 0 && i > 0 {
+		col--
+		i--
+		letters[i] = byte('A' + col%26)
+		col /= 26
+	}
+	return string(letters[i:])
+}
+
 func attr(el xml.StartElement, name string) (string, bool) {
 	for _, a := range el.Attr {
 		if a.Name.Local == name {
