@@ -106,3 +106,20 @@ func TestColumnLetters(t *testing.T) {
 		}
 	}
 }
+
+func TestLogicalValueAmount(t *testing.T) {
+	records, _ := readFile(t, "office/excel_cell_types.xlsx", Options{})
+	p := wantError(t, byReference(records)["CT-5"], "amount", CodeAmountInvalid)
+	if !strings.Contains(p.Message, "logical value TRUE") {
+		t.Errorf("message %q does not name the logical value TRUE", p.Message)
+	}
+	if strings.Contains(p.Hint, "currency code") {
+		t.Errorf("hint %q is about currency codes", p.Hint)
+	}
+
+	records, _ = readFile(t, "office/excel_misplaced_types.xlsx", Options{})
+	p = wantError(t, byReference(records)["MT-3"], "amount", CodeAmountInvalid)
+	if !strings.Contains(p.Message, "logical value FALSE") {
+		t.Errorf("message %q does not name the logical value FALSE", p.Message)
+	}
+}

@@ -347,7 +347,7 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 
 	code := in.Amount.Currency
 	scale, _ := c.r.scaleOf(code)
-	if currencyOK && c.amountCell().kind != cellNumber {
+	if currencyOK && c.amountCell().kind == cellText {
 		if minor, ok := plainAmountMinor(c.value(colAmount), c.r.rules.number.decimal, scale); ok {
 			c.acceptAmount(in, minor, scale)
 			return
@@ -389,12 +389,21 @@ func (c *rowCheck) amountCell() cell { return c.row.cells[c.r.cols.index[colAmou
 
 // parseAmountCell parses a text amount with the declared number format, and a
 // numeric XLSX cell by its stored value rounded to 15 significant digits.
+// An XLSX cell of another type is no amount.
 func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 	text := c.value(colAmount)
-	if c.amountCell().kind != cellNumber {
-		return parseAmount(text, c.r.rules.number)
+	switch c.amountCell().kind {
+	case cellNumber:
+		return parseNumberCell(text)
+	case cellBool:
+		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the cell holds the logical value " + text + ", not an amount",
+			"enter the amount, or fix the formula that gives TRUE or FALSE, then re-export"}
 	}
+	return parseAmount(text, c.r.rules.number)
+}
 
+// parseNumberCell parses the stored value of a numeric XLSX cell.
+func parseNumberCell(text string) (decimal.Decimal, int, *finding) {
 	value, err := roundExcelNumber(text)
 	if err != nil {
 		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the numeric cell holds no valid number",
