@@ -123,3 +123,30 @@ func TestLogicalValueAmount(t *testing.T) {
 		t.Errorf("message %q does not name the logical value FALSE", p.Message)
 	}
 }
+
+func TestStoredDecimalsNamed(t *testing.T) {
+	tests := []struct {
+		file, ref string
+		stored    string // the stored value after rounding to 15 digits
+		round     string // the ROUND call of the hint
+	}{
+		// =100/3 under a € format with 2 decimals shows 33,33 €.
+		{"office/libreoffice_de.xlsx", "LO-4", "33.3333333333333", "=ROUND(...;2)"},
+		// Excel stores 33.333333333333336.
+		{"office/excel_misplaced_types.xlsx", "MT-5", "33.3333333333333", "=ROUND(...;2)"},
+		{"office/libreoffice_ja.xlsx", "JA-4", "1500.5", "=ROUND(...;0)"},
+	}
+	for _, tt := range tests {
+		records, _ := readFile(t, tt.file, Options{})
+		p := wantError(t, byReference(records)[tt.ref], "amount", CodeAmountTooManyDecimal)
+		if !strings.Contains(p.Message, "the cell stores "+tt.stored+" and may show fewer decimals") {
+			t.Errorf("%s message %q does not give the stored value %s", tt.ref, p.Message, tt.stored)
+		}
+		if !strings.Contains(p.Message, "payrun never rounds") {
+			t.Errorf("%s message %q does not say that payrun never rounds", tt.ref, p.Message)
+		}
+		if !strings.Contains(p.Hint, tt.round) {
+			t.Errorf("%s hint %q does not suggest %s", tt.ref, p.Hint, tt.round)
+		}
+	}
+}

@@ -363,12 +363,29 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 		return
 	}
 	if places > scale {
-		c.add(colAmount, SeverityError, &finding{CodeAmountTooManyDecimal,
-			fmt.Sprintf("amount has %s but %s has %s; payrun never rounds",
-				plural(places, "decimal"), code, plural(scale, "decimal")), decimalsHint(scale)})
+		c.add(colAmount, SeverityError, c.tooManyDecimals(value, places, code, scale))
 		return
 	}
 	c.acceptAmount(in, value.Shift(int32(scale)).IntPart(), scale)
+}
+
+// tooManyDecimals returns the finding for an amount with more decimals than
+// its currency allows. A numeric cell may show fewer decimals than it stores,
+// such as 33,33 € for =100/3, so the message gives the stored value.
+func (c *rowCheck) tooManyDecimals(value decimal.Decimal, places int, code string, scale int) *finding {
+	if c.amountCell().kind != cellNumber {
+		return &finding{CodeAmountTooManyDecimal,
+			fmt.Sprintf("amount has %s but %s has %s; payrun never rounds",
+				plural(places, "decimal"), code, plural(scale, "decimal")), decimalsHint(scale)}
+	}
+	allowed := "no decimals"
+	if scale > 0 {
+		allowed = plural(scale, "decimal")
+	}
+	return &finding{CodeAmountTooManyDecimal,
+		fmt.Sprintf("the cell stores %s and may show fewer decimals, but %s allows %s and payrun never rounds",
+			value.String(), code, allowed),
+		fmt.Sprintf("round the amount in the spreadsheet, for example with =ROUND(...;%d), and re-export", scale)}
 }
 
 // acceptAmount checks the profile's maximum and sets the row's amount.
