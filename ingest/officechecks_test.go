@@ -150,3 +150,53 @@ func TestStoredDecimalsNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestQuestionMarkLegacyCSV(t *testing.T) {
+	tests := []struct {
+		file    string
+		profile Profile
+		ref     string
+		columns []string
+	}{
+		// Windows-1252 has no Ł or ą: "Łukasz Wąsowski" became "?ukasz W?sowski".
+		{"office/excel_csv_windows1252.csv", Profile{Encoding: "windows-1252"}, "CSV-3", []string{"first_name", "last_name"}},
+		// LibreOffice wrote 太郎 山田 as "??" and "??".
+		{"office/libreoffice_de_semicolon.csv", Profile{Encoding: "windows-1252", Delimiter: ";", Decimal: ","}, "LO-9",
+			[]string{"first_name", "last_name"}},
+	}
+	for _, tt := range tests {
+		records, _ := readFile(t, tt.file, Options{Profile: tt.profile})
+		rec := byReference(records)[tt.ref]
+		for _, col := range tt.columns {
+			p := wantError(t, rec, col, CodeQuestionMark)
+			if !strings.Contains(p.Message, "in place of a letter") {
+				t.Errorf("%s %s message %q does not say that a letter was replaced", tt.ref, col, p.Message)
+			}
+			if !strings.Contains(p.Hint, `"CSV UTF-8"`) {
+				t.Errorf("%s %s hint %q does not suggest CSV UTF-8", tt.ref, col, p.Hint)
+			}
+			if strings.Contains(p.Value, "?") {
+				t.Errorf("%s %s value %q is not masked", tt.ref, col, p.Value)
+			}
+		}
+	}
+}
+
+func TestQuestionMarkWorksheetColumns(t *testing.T) {
+	records, _ := readFile(t, "office/excel_question_marks.xlsx", Options{})
+	rows := byReference(records)
+	tests := map[string]string{
+		"QM-1": "last_name", "QM-2": "first_name", "QM-3": "account_holder_name", "QM-4": "address_line1",
+		"QM-5": "address_line2", "QM-6": "city", "QM-8": "business_name",
+	}
+	for ref, col := range tests {
+		p := wantError(t, rows[ref], col, CodeQuestionMark)
+		wantOnlyErrors(t, rows[ref], CodeQuestionMark)
+		if strings.Contains(p.Hint, "CSV UTF-8") {
+			t.Errorf("%s hint %q suggests a CSV export for a workbook", ref, p.Hint)
+		}
+	}
+
+	// A question mark in a description is punctuation.
+	wantAmount(t, rows["QM-7"], "10.00")
+}

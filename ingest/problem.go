@@ -105,6 +105,9 @@ const (
 	CodeDuplicateReference   = "duplicate_reference"
 	CodePossibleDuplicate    = "possible_duplicate_payout"
 
+	// CodeQuestionMark is a "?" in a name or address column, usually a
+	// letter that an export in a legacy encoding could not store.
+	CodeQuestionMark = "question_mark_substitution"
 	// CodeRowHidden is a worksheet row that the spreadsheet does not show.
 	CodeRowHidden = "row_hidden"
 	// CodeCellOutsideHeader is a warning about a worksheet cell right of

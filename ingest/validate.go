@@ -100,7 +100,8 @@ func (v *validator) validate(row sourceRow, in *payrun.Instruction, amount *amou
 
 // readCells cleans each mapped cell and reports cells that are damaged
 // whatever their column's rule: uncalculated formulas, spreadsheet errors,
-// numbers in identifier columns and decoding damage.
+// numbers in identifier columns, decoding damage and a "?" that a legacy
+// export wrote in place of a letter.
 func (c *rowCheck) readCells() {
 	cols := c.r.cols
 	for _, i := range cols.mapped {
@@ -120,6 +121,10 @@ func (c *rowCheck) readCell(col column, cl cell) {
 			c.cellError(col, text, CodeScientific,
 				"the value is in scientific notation, so its digits are lost",
 				"format the column as Text and re-export; never convert it back to digits")
+			return
+		}
+		if letterColumns[col] && strings.IndexByte(text, '?') >= 0 {
+			c.questionMarkError(col, text)
 			return
 		}
 		c.values[col] = text
@@ -150,9 +155,30 @@ func (c *rowCheck) readCell(col column, cl cell) {
 		c.cellError(col, text, CodeReplacementCharacter,
 			"the value contains the replacement character U+FFFD, so the file was decoded with the wrong encoding",
 			"re-export the file as CSV UTF-8 or set the source's encoding in its profile")
+	case letterColumns[col] && strings.IndexByte(text, '?') >= 0:
+		c.questionMarkError(col, text)
 	default:
 		c.values[col] = text
 	}
+}
+
+// letterColumns contain names and address lines, in which a "?" is most
+// likely a letter that an export in a legacy encoding could not store.
+var letterColumns = [numColumns]bool{
+	colFirstName: true, colLastName: true, colBusinessName: true, colAccountHolderName: true,
+	colAddressLine1: true, colAddressLine2: true, colCity: true,
+}
+
+// questionMarkError reports a "?" in a name or address line. On a Western
+// European Windows, Excel's plain "CSV" type writes Windows-1252, which has
+// no Ł or ą, and writes "?" for them, so "Łukasz" arrives as "?ukasz".
+func (c *rowCheck) questionMarkError(col column, text string) {
+	hint := `export the file again as "CSV UTF-8" or as XLSX, and if the ? remains, type the missing letter in the spreadsheet`
+	if c.row.worksheet {
+		hint = "type the missing letter in place of the ? in the spreadsheet (the value was probably copied from such an export), then re-export"
+	}
+	c.cellError(col, text, CodeQuestionMark,
+		col.String()+` contains "?", probably in place of a letter that a legacy encoding such as Windows-1252 cannot store`, hint)
 }
 
 func (c *rowCheck) cellError(col column, text, code, message, hint string) {
