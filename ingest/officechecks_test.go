@@ -200,3 +200,69 @@ func TestQuestionMarkWorksheetColumns(t *testing.T) {
 	// A question mark in a description is punctuation.
 	wantAmount(t, rows["QM-7"], "10.00")
 }
+
+func TestFullWidthDigitsAmount(t *testing.T) {
+	records, _ := readFile(t, "office/libreoffice_ja.xlsx", Options{})
+	rec := byReference(records)["JA-2"]
+	p := wantError(t, rec, "amount", CodeAmountInvalid)
+	if !strings.Contains(p.Message, "full-width digits") {
+		t.Errorf("message %q does not say that the digits are full-width", p.Message)
+	}
+	if !strings.Contains(p.Hint, "half-width") {
+		t.Errorf("hint %q does not ask for half-width digits", p.Hint)
+	}
+	// The value is reported as typed, never converted.
+	if p.Value != "１５０００" {
+		t.Errorf("value %q, want the full-width text as typed", p.Value)
+	}
+}
+
+func TestDateCellAmount(t *testing.T) {
+	records, _ := readFile(t, "office/excel_misplaced_types.xlsx", Options{})
+	rows := byReference(records)
+	// MT-1 is a date serial under a date format, MT-2 an ISO 8601 date cell.
+	for _, ref := range []string{"MT-1", "MT-2"} {
+		p := wantError(t, rows[ref], "amount", CodeAmountInvalid)
+		if !strings.Contains(p.Message, "holds the date 2026-06-15, not an amount") {
+			t.Errorf("%s message %q does not say that the cell holds a date", ref, p.Message)
+		}
+	}
+}
+
+func TestDateCellIdentifier(t *testing.T) {
+	records, _ := readFile(t, "office/excel_misplaced_types.xlsx", Options{})
+	rec := byReference(records)["MT-4"]
+	p := wantError(t, rec, "sort_code", CodeNumericCell)
+	wantOnlyErrors(t, rec, CodeNumericCell)
+	if !strings.Contains(p.Message, "stored as a date") {
+		t.Errorf("message %q does not say that the cell is stored as a date", p.Message)
+	}
+	if strings.Contains(p.Message, "stored as a number") {
+		t.Errorf("message %q calls the date a number", p.Message)
+	}
+	if p.Value != "2021-02-01" {
+		t.Errorf("value %q, want the date 2021-02-01", p.Value)
+	}
+}
+
+func TestNonASCIIDigitFinding(t *testing.T) {
+	tests := []struct{ text, message string }{
+		{"１５０００", "full-width digits such as １"},
+		{"1５00", "full-width digits such as ５"},
+		{"١٥٠", "the digit ١ of another script"}, // Arabic-Indic
+		{"१२३", "the digit १ of another script"}, // Devanagari
+		{"15000", ""},
+		{"1\u00a0234,56 €", ""},
+	}
+	for _, tt := range tests {
+		f := nonASCIIDigitFinding(tt.text)
+		switch {
+		case tt.message == "" && f != nil:
+			t.Errorf("nonASCIIDigitFinding(%q) = %q, want none", tt.text, f.message)
+		case tt.message != "" && f == nil:
+			t.Errorf("nonASCIIDigitFinding(%q) = none, want %q", tt.text, tt.message)
+		case f != nil && !strings.Contains(f.message, tt.message):
+			t.Errorf("nonASCIIDigitFinding(%q) = %q, want %q in it", tt.text, f.message, tt.message)
+		}
+	}
+}

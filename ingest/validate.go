@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -143,10 +144,14 @@ func (c *rowCheck) readCell(col column, cl cell) {
 	case cl.kind == cellError:
 		c.cellError(col, text, CodeCellError, fmt.Sprintf("the cell shows the spreadsheet error %s", cl.text),
 			"fix the formula or enter the value, then re-export")
-	case identifierColumns[col] && (cl.kind == cellNumber || cl.kind == cellDate):
+	case identifierColumns[col] && cl.kind == cellNumber:
 		c.cellError(col, text, CodeNumericCell,
 			"the cell is stored as a number, so leading zeros and digits beyond the 15th may be lost",
 			"format the column as Text and re-export")
+	case identifierColumns[col] && cl.kind == cellDate:
+		c.cellError(col, text, CodeNumericCell,
+			"the cell is stored as a date, so the spreadsheet probably converted the identifier typed into it",
+			"format the column as Text, enter the value again and re-export")
 	case identifierColumns[col] && looksScientific(text):
 		c.cellError(col, text, CodeScientific,
 			"the value is in scientific notation, so its digits are lost",
@@ -441,8 +446,35 @@ func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 	case cellBool:
 		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the cell holds the logical value " + text + ", not an amount",
 			"enter the amount, or fix the formula that gives TRUE or FALSE, then re-export"}
+	case cellDate:
+		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the cell holds the date " + text + ", not an amount",
+			"format the cell as a number, enter the amount again and re-export"}
+	}
+	if f := nonASCIIDigitFinding(text); f != nil {
+		return decimal.Zero, 0, f
 	}
 	return parseAmount(text, c.r.rules.number)
+}
+
+// nonASCIIDigitFinding returns the finding for an amount written with digits
+// other than ASCII 0-9, such as the full-width digits that a Japanese or
+// Chinese input method types, or nil. payrun never converts such digits,
+// because it never guesses an amount.
+func nonASCIIDigitFinding(text string) *finding {
+	for _, r := range text {
+		switch {
+		case r < utf8.RuneSelf:
+		case r >= '\uFF10' && r <= '\uFF19':
+			return &finding{CodeAmountInvalid,
+				"amount uses full-width digits such as " + string(r) + ", not the half-width (ASCII) digits 0-9",
+				"enter the amount with half-width digits, for example with the input method switched to half-width, then re-export"}
+		case unicode.IsDigit(r):
+			return &finding{CodeAmountInvalid,
+				"amount uses the digit " + string(r) + " of another script, not the ASCII digits 0-9",
+				"enter the amount with the ASCII digits 0-9 and re-export"}
+		}
+	}
+	return nil
 }
 
 // parseNumberCell parses the stored value of a numeric XLSX cell.
