@@ -1,6 +1,9 @@
 package ingest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Problem severities.
 const (
@@ -40,7 +43,11 @@ func (p Problem) String() string {
 			where += fmt.Sprintf(" (line %d)", p.Line)
 		}
 	}
-	if p.Column != "" {
+	switch {
+	case strings.HasPrefix(p.Column, "column "):
+		// A cell beyond the header has no name, only its position.
+		where += ", " + p.Column
+	case p.Column != "":
 		where += ", column " + p.Column
 	}
 	return fmt.Sprintf("%s %s: %s [%s]", where, p.Severity, p.Message, p.Code)

@@ -286,3 +286,20 @@ func TestValidateFileSHA256(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemStringColumn names a cell beyond the header once, not as
+// "column column 5".
+func TestProblemStringColumn(t *testing.T) {
+	for _, tc := range []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{Row: 3, Column: "column 5", Severity: SeverityError, Message: "m", Code: "c"}, "row 3, column 5 error: m [c]"},
+		{Problem{Row: 3, Line: 4, Column: "iban", Severity: SeverityWarning, Message: "m", Code: "c"}, "row 3 (line 4), column iban warning: m [c]"},
+		{Problem{Severity: SeverityError, Message: "m", Code: "c"}, "file error: m [c]"},
+	} {
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
