@@ -130,7 +130,7 @@ func BenchmarkCSVSourceExisting(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		src, err := openCSV(path, ',', "", nil)
+		src, err := openCSV(path, ',', false, "", nil)
 		if err != nil {
 			b.Fatal(err)
 		}

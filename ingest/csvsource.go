@@ -47,8 +47,12 @@ func parseDelimiter(s string) (rune, error) {
 
 // openCSV opens path and sets up decoding: a byte-order mark selects UTF-8 or
 // UTF-16; otherwise the profile's encoding, else UTF-8 checked byte by byte.
-// The raw bytes read from the file also go to raw, if not nil.
-func openCSV(path string, delimiter rune, encodingName string, raw io.Writer) (*csvSource, error) {
+// Lines that end with a carriage return alone, as old Mac versions of Excel
+// wrote them, are read as lines. A first line "sep=X", which Excel writes
+// and reads to name the delimiter, sets the delimiter, unless declared says
+// the profile set one; a different one there is a file error. The raw bytes
+// read from the file also go to raw, if not nil.
+func openCSV(path string, delimiter rune, declared bool, encodingName string, raw io.Writer) (*csvSource, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open payout file: %w", err)
@@ -64,8 +68,24 @@ func openCSV(path string, delimiter rune, encodingName string, raw io.Writer) (*
 		return nil, err
 	}
 
+	buffered := bufio.NewReaderSize(text, csvReadBuffer)
+	text = buffered
+	if carriageReturnLines(buffered) {
+		text = crToLF{buffered}
+	}
+
 	// The field strings of a record stay valid; only the slice is reused.
 	reader := newCSVTokenizer(text, delimiter, csvReadBuffer)
+	if named, ok := sepLine(reader.in); ok {
+		if declared && named != delimiter {
+			file.Close()
+			return nil, fileErrorf(CodeDelimiterMismatch,
+				"make the profile's delimiter and the file's sep= line agree, or remove the sep= line",
+				"delimiter mismatch: the file's first line \"sep=%c\" names %q, but the source profile sets %q",
+				named, named, delimiter)
+		}
+		reader.comma = byte(named)
+	}
 	src := &csvSource{file: file, reader: reader, checker: checker}
 	if info, err := file.Stat(); err == nil && checker != nil {
 		// Only UTF-8 text is read at about one byte per file byte, which
@@ -73,6 +93,51 @@ func openCSV(path string, delimiter rune, encodingName string, raw io.Writer) (*
 		src.size = info.Size()
 	}
 	return src, nil
+}
+
+// carriageReturnLines reports whether the text's first line break is a
+// carriage return without a line feed after it: the line ends of the
+// "CSV (Macintosh)" format, in which encoding/csv sees one long line.
+func carriageReturnLines(text *bufio.Reader) bool {
+	head, _ := text.Peek(csvReadBuffer)
+	cr := bytes.IndexByte(head, '\r')
+	if cr < 0 || bytes.IndexByte(head[:cr], '\n') >= 0 {
+		return false
+	}
+	return cr+1 == len(head) || head[cr+1] != '\n'
+}
+
+// crToLF turns every carriage return into a line feed. It reads text whose
+// lines all end with a carriage return alone.
+type crToLF struct{ in io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.in.Read(p)
+	for i := range p[:n] {
+		if p[i] == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
+
+// sepLine returns the delimiter that a first line "sep=X" names, when X is
+// one payrun reads. The line stays in the text; it reads as a title row
+// above the header.
+func sepLine(text *bufio.Reader) (rune, bool) {
+	head, _ := text.Peek(8)
+	rest, ok := bytes.CutPrefix(head, []byte("sep="))
+	if !ok || len(rest) == 0 {
+		return 0, false
+	}
+	if len(rest) > 1 && rest[1] != '\n' && !bytes.HasPrefix(rest[1:], []byte("\r\n")) {
+		return 0, false
+	}
+	switch rest[0] {
+	case ',', ';', '\t', '|':
+		return rune(rest[0]), true
+	}
+	return 0, false
 }
 
 // progress returns the bytes read so far and the file's size, or 0, 0 when

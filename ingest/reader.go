@@ -139,7 +139,7 @@ func (r *Reader) openSource() (source, *columnMap, error) {
 		raw = r.hash
 		r.hash = nil // a second reading of the file must not feed it again
 	}
-	src, err := openCSV(r.path, r.rules.delimiter, r.opts.Profile.Encoding, raw)
+	src, err := openCSV(r.path, r.rules.delimiter, r.opts.Profile.Delimiter != "", r.opts.Profile.Encoding, raw)
 	if err != nil {
 		return nil, nil, err
 	}

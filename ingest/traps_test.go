@@ -168,6 +168,47 @@ func TestSemicolonDelimiterMismatch(t *testing.T) {
 	wantValid(t, tabs[0])
 }
 
+// TestCarriageReturnLines reads a file whose lines end with a carriage
+// return alone, as "CSV (Macintosh)" exports of old Excel versions do.
+func TestCarriageReturnLines(t *testing.T) {
+	records, _ := readFile(t, "mac_cr.csv", Options{})
+	if len(records) != 3 {
+		t.Fatalf("%d records, want 3", len(records))
+	}
+	wantValid(t, records[0])
+	wantValid(t, records[1])
+	if got := records[1].Instruction.Amount.Canonical(); got != "12.50" {
+		t.Errorf("amount %s, want 12.50", got)
+	}
+	if records[2].Valid() || records[2].Row != 4 || records[2].Line != 4 {
+		t.Errorf("third record: valid %v at row %d, line %d; want invalid at row 4, line 4",
+			records[2].Valid(), records[2].Row, records[2].Line)
+	}
+}
+
+// TestSepLine takes the delimiter from Excel's "sep=;" first line, reads
+// that line as a title row, and refuses a profile that sets another one.
+func TestSepLine(t *testing.T) {
+	records, _ := readFile(t, "sep_line.csv", Options{})
+	if len(records) != 2 {
+		t.Fatalf("%d records, want 2", len(records))
+	}
+	for _, rec := range records {
+		wantValid(t, rec)
+	}
+	if records[0].Row != 3 {
+		t.Errorf("first data row is row %d, want 3 (the sep= line is row 1)", records[0].Row)
+	}
+
+	same, _ := readFile(t, "sep_line.csv", Options{Profile: Profile{Delimiter: ";"}})
+	wantValid(t, same[0])
+
+	fe := readError(t, "sep_line.csv", Options{Profile: Profile{Delimiter: ","}})
+	if fe.Code != CodeDelimiterMismatch || !strings.Contains(fe.Message, "sep=;") {
+		t.Errorf("conflicting delimiters: %s %q, want %s naming sep=;", fe.Code, fe.Message, CodeDelimiterMismatch)
+	}
+}
+
 func TestInvisibleCharactersRemoved(t *testing.T) {
 	records, _ := readFile(t, "invisible.csv", Options{})
 	for _, rec := range records {
