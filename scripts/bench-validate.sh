@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # bench-validate.sh measures `payrun validate` against bare read loops over
-# the same files: an encoding/csv loop for CSV and an excelize Rows loop for
-# XLSX (internal/benchbase). It builds the binaries, writes the files into
+# the same files: two encoding/csv loops for CSV (with ReuseRecord, and with
+# the reader's defaults) and an excelize Rows loop for XLSX
+# (internal/benchbase). It builds the binaries, writes the files into
 # $BENCH_DIR (default: a new temporary directory, removed at the end), runs
-# each program $REPEAT times (default 3), alternating, and prints the best
-# wall time and the largest peak RSS of each as a Markdown table.
+# each program $REPEAT times (default 5), in turn, and prints the best wall
+# time and the largest peak RSS of each as a Markdown table.
 #
 # Usage: scripts/bench-validate.sh
 # Environment: BENCH_DIR, REPEAT, CSV_ROWS (default "100000 1000000"),
@@ -12,7 +13,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-5}
 csv_rows=${CSV_ROWS:-"100000 1000000"}
 xlsx_rows=${XLSX_ROWS:-"10000 100000"}
 
@@ -37,37 +38,58 @@ echo "building into $bin" >&2
 	go build -o "$bin/csvloop" ./internal/benchbase/csvloop &&
 	go build -o "$bin/xlsxloop" ./internal/benchbase/xlsxloop)
 
-# measure PROGRAM ARGS... prints "SECONDS RSS_KB": the best wall time and the
-# largest peak RSS ("Maximum resident set size" of GNU time) over $repeat
-# runs. Every generated row is valid, so a non-zero exit is a failure.
-measure() {
-	local best="" rss=0 start end seconds kb
+# measure_all FILE NAME=COMMAND... runs every command on FILE $repeat times,
+# taking the commands in turn so that a slow minute of the machine hits all
+# of them, and prints "NAME SECONDS RSS_KB" for each: the best wall time and
+# the largest peak RSS ("Maximum resident set size" of GNU time). A COMMAND
+# is a program and its options, separated by commas. Every generated row is
+# valid, so a non-zero exit is a failure.
+measure_all() {
+	local file=$1
+	shift
+	local -A best rss
+	local spec name start end seconds kb
 	for ((i = 0; i < repeat; i++)); do
-		start=$(date +%s.%N)
-		/usr/bin/time -f "%M" -o "$dir/rss" "$@" >/dev/null
-		end=$(date +%s.%N)
-		seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
-		kb=$(tail -n 1 "$dir/rss")
-		if [[ -z "$best" ]] || awk -v a="$seconds" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$seconds
-		fi
-		((kb > rss)) && rss=$kb
+		for spec in "$@"; do
+			name=${spec%%=*}
+			IFS=, read -r -a cmd <<<"${spec#*=}"
+			start=$(date +%s.%N)
+			/usr/bin/time -f "%M" -o "$dir/rss" "${cmd[@]}" "$file" >/dev/null
+			end=$(date +%s.%N)
+			seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+			kb=$(tail -n 1 "$dir/rss")
+			if [[ -z "${best[$name]:-}" ]] || awk -v a="$seconds" -v b="${best[$name]}" 'BEGIN { exit !(a < b) }'; then
+				best[$name]=$seconds
+			fi
+			if ((kb > ${rss[$name]:-0})); then
+				rss[$name]=$kb
+			fi
+		done
 	done
-	echo "$best $rss"
+	for spec in "$@"; do
+		name=${spec%%=*}
+		echo "$name ${best[$name]} ${rss[$name]}"
+	done
 }
 
-# row FORMAT ROWS FILE BASELINE... benchmarks one file and prints two table rows.
+# row FORMAT ROWS FILE NAME=BASELINE... benchmarks one file against each
+# baseline and prints a table row per program. A baseline's row gives
+# payrun's rows per second as a fraction of the baseline's.
 row() {
 	local format=$1 rows=$2 file=$3
 	shift 3
-	local base_s base_kb pay_s pay_kb
-	read -r base_s base_kb <<<"$(measure "$@" "$file")"
-	read -r pay_s pay_kb <<<"$(measure "$bin/payrun" validate "$file")"
-	awk -v f="$format" -v n="$rows" -v bs="$base_s" -v bk="$base_kb" -v ps="$pay_s" -v pk="$pay_kb" -v b="$(basename "$1")" 'BEGIN {
-		brate = n / bs; prate = n / ps
-		printf "| %s | %d | %s | %.3f | %.0f | 1.00 | %.0f |\n", f, n, b, bs, brate, bk / 1024
-		printf "| %s | %d | payrun validate | %.3f | %.0f | %.2f | %.0f |\n", f, n, ps, prate, prate / brate, pk / 1024
-	}'
+	local results pay_s
+	results=$(measure_all "$file" "$@" "payrun validate=$bin/payrun,validate")
+	pay_s=$(awk '$1 == "payrun" { print $3 }' <<<"$results")
+	while read -r line; do
+		awk -v f="$format" -v n="$rows" -v ps="$pay_s" -v line="$line" 'BEGIN {
+			k = split(line, w, " ")
+			name = w[1]; for (i = 2; i < k - 1; i++) name = name " " w[i]
+			s = w[k - 1]; kb = w[k]
+			ratio = (name == "payrun validate") ? "-" : sprintf("%.2f", s / ps)
+			printf "| %s | %d | %s | %.3f | %.0f | %s | %.0f |\n", f, n, name, s, n / s, ratio, kb / 1024
+		}'
+	done <<<"$results"
 }
 
 for n in $csv_rows; do
@@ -77,11 +99,11 @@ for n in $xlsx_rows; do
 	[[ -f "$dir/rows-$n.xlsx" ]] || "$bin/genfile" -rows "$n" -out "$dir/rows-$n.xlsx"
 done
 
-echo "| format | rows | program | seconds | rows/s | ratio to baseline | peak RSS MB |"
+echo "| format | rows | program | seconds | rows/s | payrun's rows/s as a fraction of this | peak RSS MB |"
 echo "|---|---:|---|---:|---:|---:|---:|"
 for n in $csv_rows; do
-	row csv "$n" "$dir/rows-$n.csv" "$bin/csvloop"
+	row csv "$n" "$dir/rows-$n.csv" "csvloop=$bin/csvloop" "csvloop -plain=$bin/csvloop,-plain"
 done
 for n in $xlsx_rows; do
-	row xlsx "$n" "$dir/rows-$n.xlsx" "$bin/xlsxloop"
+	row xlsx "$n" "$dir/rows-$n.xlsx" "xlsxloop=$bin/xlsxloop"
 done
