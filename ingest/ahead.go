@@ -24,6 +24,10 @@ type rowBatch struct {
 	// reports it (see progressReporter).
 	read, size int64
 
+	// arena holds the text of the rows when the pipeline reuses it (see
+	// startPipeline).
+	arena arenaBlocks
+
 	records []Record
 	keys    []rowKeys
 	// blocks hold the Instructions of the valid records. A batch goes back
@@ -37,6 +41,12 @@ type rowBatch struct {
 // caller's, which saves copying them from the source's own buffer.
 type cellAppender interface {
 	appendNext(dst []cell) (sourceRow, []cell, error)
+}
+
+// arenaUser is a source that can put the text of its rows into blocks that
+// a batch owns.
+type arenaUser interface {
+	useArena(a *arenaBlocks)
 }
 
 // progressReporter is a source that reports how far into its file it has read.
@@ -56,22 +66,29 @@ type pipeline struct {
 	stop  chan struct{}
 	done  chan struct{} // closed once the reading goroutine has closed the source
 
+	reuseText bool
+
 	validators sync.WaitGroup
 	stopOnce   sync.Once
 	closeErr   error
 }
 
 // startPipeline takes over src, which must be positioned after the header;
-// close closes it. Each validator comes from newValidator.
-func startPipeline(src source, newValidator func() *validator) *pipeline {
+// close closes it. Each validator comes from newValidator. With reuseText,
+// a batch's row text lives in blocks the batch owns and reuses, so every
+// string of a record, and of its Instruction and problems, is valid only
+// until the caller moves past the batch: the caller must copy what it
+// keeps. Without it, those strings stay valid.
+func startPipeline(src source, newValidator func() *validator, reuseText bool) *pipeline {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), maxValidators)
 	inFlight := workers + 3 // one being returned, one being filled, the rest validating or waiting
 	p := &pipeline{
-		work:  make(chan *rowBatch, inFlight),
-		order: make(chan *rowBatch, inFlight),
-		free:  make(chan *rowBatch, inFlight),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		reuseText: reuseText,
+		work:      make(chan *rowBatch, inFlight),
+		order:     make(chan *rowBatch, inFlight),
+		free:      make(chan *rowBatch, inFlight),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	for i := 0; i < inFlight; i++ {
 		p.free <- &rowBatch{}
@@ -96,7 +113,7 @@ func (p *pipeline) read(src source) {
 		case <-p.stop:
 			return
 		}
-		b.fill(src)
+		b.fill(src, p.reuseText)
 		b.ready = make(chan struct{})
 		// order and work have room for every batch, so neither send blocks.
 		p.order <- b
@@ -116,8 +133,13 @@ func (p *pipeline) validate(v *validator) {
 }
 
 // fill reads up to batchRows non-empty rows, or fewer before an error.
-func (b *rowBatch) fill(src source) {
+// With reuseText, a source that can puts their text in the batch's arena.
+func (b *rowBatch) fill(src source, reuseText bool) {
 	b.rows, b.ends, b.cells, b.err = b.rows[:0], b.ends[:0], b.cells[:0], nil
+	if user, ok := src.(arenaUser); ok && reuseText {
+		b.arena.reset()
+		user.useArena(&b.arena)
+	}
 	appender, _ := src.(cellAppender)
 	for len(b.rows) < batchRows {
 		var row sourceRow

@@ -136,7 +136,7 @@ func BenchmarkCSVSourceExisting(b *testing.B) {
 		}
 		batch := &rowBatch{}
 		for batch.err == nil {
-			batch.fill(src)
+			batch.fill(src, false)
 		}
 		if !errors.Is(batch.err, io.EOF) {
 			b.Fatal(batch.err)

@@ -244,6 +244,8 @@ func (s *csvSource) readError(err error) error {
 
 func (s *csvSource) close() error { return s.file.Close() }
 
+func (s *csvSource) useArena(a *arenaBlocks) { s.reader.useArena(a) }
+
 // notePassed records bytes passed on, and where the first non-ASCII one was.
 func (c *utf8Checker) notePassed(b []byte) {
 	if c.nonASCII < 0 {

@@ -30,6 +30,9 @@ type csvTokenizer struct {
 
 	fields []string
 	arena  []byte // backing bytes of the field strings, unchanged once a string covers them
+	// blocks, if not nil, supplies the arena's blocks instead of new
+	// allocations (see useArena).
+	blocks *arenaBlocks
 
 	// fallback reads the rest of the input once the fast path gives up.
 	// Its lines and offsets count from lineBase and readBase.
@@ -222,7 +225,51 @@ func (t *csvTokenizer) reserve(n int) {
 	if cap(t.arena)-len(t.arena) >= n {
 		return
 	}
+	if t.blocks != nil {
+		t.arena = t.blocks.take(n)
+		return
+	}
 	t.arena = make([]byte, 0, max(n, csvArenaBytes))
+}
+
+// useArena makes the fields of later records strings over blocks from a,
+// starting with a new block.
+func (t *csvTokenizer) useArena(a *arenaBlocks) {
+	t.blocks = a
+	t.arena = a.take(0)
+}
+
+// arenaBlocks are blocks of field bytes that a row batch owns and reuses
+// once its records are no longer used. A pipeline that reuses text (see
+// startPipeline) then allocates no field bytes after its first batches.
+type arenaBlocks struct {
+	blocks [][]byte
+	next   int // the first block not yet taken since reset
+}
+
+// recycledArenaBytes is the size of a reused block: a batch of 1,024
+// rows of 150 bytes fills about three.
+const recycledArenaBytes = 64 << 10
+
+// reset makes every block available again. Strings over them must no
+// longer be used.
+func (a *arenaBlocks) reset() { a.next = 0 }
+
+// take returns an empty block with room for at least n bytes.
+func (a *arenaBlocks) take(n int) []byte {
+	if a.next < len(a.blocks) && cap(a.blocks[a.next]) >= n {
+		a.next++
+		return a.blocks[a.next-1][:0]
+	}
+	block := make([]byte, 0, max(n, recycledArenaBytes))
+	if a.next < len(a.blocks) {
+		// Too small for this line: the new block takes its place.
+		a.blocks[a.next] = block
+	} else {
+		a.blocks = append(a.blocks, block)
+	}
+	a.next++
+	return block
 }
 
 // startFallback passes the rest of the input, starting with the unconsumed

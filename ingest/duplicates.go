@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"strings"
 
 	"github.com/payrun/payrun"
 )
@@ -205,10 +206,13 @@ func (r *Reader) duplicateReference(rec *Record, entry *referenceEntry) {
 		return
 	}
 
+	// The late duplicate outlives the record, whose text the pipeline may
+	// reuse, so it keeps a copy of the reference.
 	d := r.dups
-	late := LateDuplicate{Row: int(entry.row), Line: int(entry.line & lineBits), Reference: rec.Reference,
+	ref := strings.Clone(rec.Reference)
+	late := LateDuplicate{Row: int(entry.row), Line: int(entry.line & lineBits), Reference: ref,
 		WasValid: entry.line&validBit != 0}
-	late.Problem = r.referenceProblem(late.Row, late.Line, rec.Reference, SeverityError, CodeDuplicateReference,
+	late.Problem = r.referenceProblem(late.Row, late.Line, ref, SeverityError, CodeDuplicateReference,
 		fmt.Sprintf("reference is also used by row %d of this file", rec.Row), duplicateHint)
 	entry.line |= reportedBit
 

@@ -83,11 +83,12 @@ type Reader struct {
 // File-level problems (a missing column, an invalid encoding, broken CSV) are
 // returned as *FileError; Next can still return one for broken CSV further
 // down. An error of another type means the file could not be read at all.
-func Open(path string, opts Options) (*Reader, error) { return open(path, opts, nil) }
+func Open(path string, opts Options) (*Reader, error) { return open(path, opts, nil, false) }
 
 // open is Open that also feeds the raw bytes a CSV source reads to fh, if
-// not nil.
-func open(path string, opts Options, fh *fileHash) (*Reader, error) {
+// not nil. With reuseText, the strings of a record are valid only until the
+// next call to Next (see startPipeline).
+func open(path string, opts Options, fh *fileHash, reuseText bool) (*Reader, error) {
 	r := &Reader{path: path, opts: opts, dups: newDuplicateIndex(), hash: fh}
 
 	var err error
@@ -103,7 +104,7 @@ func open(path string, opts Options, fh *fileHash) (*Reader, error) {
 		return nil, err
 	}
 	r.cols = cols
-	r.rows = startPipeline(src, func() *validator { return newValidator(r) })
+	r.rows = startPipeline(src, func() *validator { return newValidator(r) }, reuseText)
 	r.fileProblems = append(r.fileProblems, r.cols.unknownColumnProblems()...)
 	r.fileProblems = append(r.fileProblems, r.cols.unnamedColumnProblems()...)
 	return r, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/payrun/payrun"
 )
@@ -120,7 +121,9 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 	report := &FileReport{Path: path, Totals: map[string]string{}, Problems: []Problem{}}
 	report.Format, _ = formatOf(path)
 
-	reader, err := open(path, opts, fh)
+	// The collector copies the few strings it keeps, so the reader may
+	// reuse the memory of the row text.
+	reader, err := open(path, opts, fh, true)
 	var fe *FileError
 	if errors.As(err, &fe) {
 		report.Error = fe
@@ -205,12 +208,20 @@ func (c *collector) readError(err error) error {
 	return fmt.Errorf("read %s: %w", c.report.Path, err)
 }
 
+// add counts a record and keeps its problems. The reader reuses the memory
+// of the row text (see validateRows), so the strings that stay past the
+// record are copied: the problems' values and messages, and a currency code
+// the first time it becomes a key of the totals.
 func (c *collector) add(rec Record) {
 	rows := &c.report.Rows
 	rows.Total++
 	if rec.Valid() {
 		rows.Valid++
-		c.totals.Add(rec.Instruction.Amount.Currency, rec.Minor)
+		code := rec.Instruction.Amount.Currency
+		if _, ok := c.totals[code]; !ok {
+			code = strings.Clone(code)
+		}
+		c.totals.Add(code, rec.Minor)
 	} else {
 		rows.Invalid++
 	}
@@ -220,7 +231,11 @@ func (c *collector) add(rec Record) {
 			break
 		}
 	}
-	c.report.Problems = append(c.report.Problems, rec.Problems...)
+	for _, p := range rec.Problems {
+		p.Column, p.Value = strings.Clone(p.Column), strings.Clone(p.Value)
+		p.Message, p.Hint = strings.Clone(p.Message), strings.Clone(p.Hint)
+		c.report.Problems = append(c.report.Problems, p)
+	}
 }
 
 // addLate turns an earlier row invalid: its duplicate_reference error joins

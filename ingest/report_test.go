@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -300,6 +302,93 @@ func TestProblemStringColumn(t *testing.T) {
 	} {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// writeManyRows writes a CSV file of n rows, far more than the batches in
+// flight, with a distinct invalid amount on every tenth row and the
+// reference of row 11 again on the last row.
+func writeManyRows(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("reference,amount,currency,beneficiary_id,instrument_id\n")
+	for i := 0; i < n; i++ {
+		ref := fmt.Sprintf("MANY-%06d", i)
+		if i == n-1 {
+			ref = "MANY-000009"
+		}
+		amount := "1.00"
+		if i%10 == 3 {
+			amount = fmt.Sprintf("%dx", i)
+		}
+		currency := []string{"EUR", "USD", "GBP"}[i%3]
+		fmt.Fprintf(&b, "%s,%s,%s,ben_01HZX3K9Q2M4N5P6%06d,ins_01HZX3K9Q2M4N5P6%06d\n", ref, amount, currency, i, i)
+	}
+	path := filepath.Join(t.TempDir(), "many.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestValidateFileKeepsTextOfReusedBatches checks the strings a report
+// keeps from rows whose batches the reader has reused many times since.
+func TestValidateFileKeepsTextOfReusedBatches(t *testing.T) {
+	const n = 20_000
+	report, err := ValidateFile(writeManyRows(t, n), Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	amounts := 0
+	for _, p := range report.Problems {
+		switch p.Code {
+		case CodeDuplicateReference:
+			if p.Value != "MANY-000009" {
+				t.Errorf("row %d: duplicate reference value %q, want MANY-000009", p.Row, p.Value)
+			}
+		default:
+			i := p.Row - 2
+			if want := fmt.Sprintf("%dx", i); p.Column != "amount" || p.Value != want {
+				t.Errorf("row %d: problem %s on %s with value %q, want amount %q", p.Row, p.Code, p.Column, p.Value, want)
+			}
+			amounts++
+		}
+	}
+	if amounts != n/10 {
+		t.Errorf("%d amount problems, want %d", amounts, n/10)
+	}
+	for _, code := range []string{"EUR", "USD", "GBP"} {
+		if report.Totals[code] == "" {
+			t.Errorf("totals %v have no %s", report.Totals, code)
+		}
+	}
+}
+
+// TestOpenKeepsRecordText checks that records from Open keep their strings
+// after later batches are read, as run relies on.
+func TestOpenKeepsRecordText(t *testing.T) {
+	const n = 20_000
+	r, err := Open(writeManyRows(t, n), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var refs []string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, rec.Reference)
+	}
+	for i, ref := range refs[:n-1] {
+		if want := fmt.Sprintf("MANY-%06d", i); ref != want {
+			t.Fatalf("record %d: reference %q after reading the file, want %q", i, ref, want)
 		}
 	}
 }
