@@ -2,7 +2,6 @@ package payrun
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/currency"
@@ -13,11 +12,22 @@ import (
 const MaxAmountDigits = 12
 
 // CurrencyScale returns the number of minor-unit digits of an ISO 4217 currency
-// (USD 2, JPY 0, KWD 3). It returns false for codes that are not ISO 4217 tender:
-// unknown codes, lowercase codes, and the X-codes for metals, funds and testing.
+// (USD 2, JPY 0, KWD 3). It returns false for codes that are not current ISO
+// 4217 tender (see tenderCodes): unknown, lowercase and withdrawn codes, and
+// the codes for funds, metals and testing.
+//
+// NOTE: the scale comes from CLDR through golang.org/x/text. CLDR gives 0
+// decimals where ISO 4217 gives 2 for AFN, ALL, AMD, COP, GYD, IDR, IRR, KPW,
+// LAK, LBP, MGA, MMK, MNT, MUR, PKR, RSD, SOS, SYP, TZS, UZS and YER, and 0
+// where ISO gives 3 for IQD. Amounts with decimals in these currencies are
+// rejected, never rounded. The scale stays because ledgers store amounts in
+// minor units of it.
 func CurrencyScale(code string) (int, bool) {
-	if len(code) != 3 || strings.ToUpper(code) != code || code[0] == 'X' {
+	if !tenderCodes[code] {
 		return 0, false
+	}
+	if scale, ok := newerScales[code]; ok {
+		return scale, true
 	}
 	unit, err := currency.ParseISO(code)
 	if err != nil {
