@@ -136,7 +136,7 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 	report.Sheet = reader.Sheet()
 	report.Problems = append(report.Problems, reader.FileProblems()...)
 
-	c := &collector{report: report, totals: payrun.Totals{}, fn: fn, rowsFrom: len(report.Problems)}
+	c := &collector{report: report, fn: fn, rowsFrom: len(report.Problems)}
 	err = c.collect(reader)
 	if errors.As(err, &fe) {
 		// A file-level problem below the header makes the whole file unusable,
@@ -152,20 +152,21 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 		return nil, err
 	}
 
-	report.Totals = c.totals.Strings()
+	totals := c.totals()
+	report.Totals = totals.Strings()
 	if report.Rows.Total == 0 {
 		report.Problems = append(report.Problems, Problem{Severity: SeverityWarning, Code: CodeNoDataRows,
 			Message: "the file has a header but no data rows, so it pays nothing",
 			Hint:    "check that the export included the payout rows"})
 	}
-	report.Problems = append(report.Problems, control.Check(report.Rows.Valid, c.totals)...)
+	report.Problems = append(report.Problems, control.Check(report.Rows.Valid, totals)...)
 	return report, nil
 }
 
 // collector adds the records of one file to its report.
 type collector struct {
 	report *FileReport
-	totals payrun.Totals
+	sums   []currencySum
 	fn     func(*Reader, Record) error
 	// rowsFrom is where row problems start in report.Problems, after the
 	// file-level ones.
@@ -211,17 +212,13 @@ func (c *collector) readError(err error) error {
 // add counts a record and keeps its problems. The reader reuses the memory
 // of the row text (see validateRows), so the strings that stay past the
 // record are copied: the problems' values and messages, and a currency code
-// the first time it becomes a key of the totals.
+// the first time it gets a total.
 func (c *collector) add(rec Record) {
 	rows := &c.report.Rows
 	rows.Total++
 	if rec.Valid() {
 		rows.Valid++
-		code := rec.Instruction.Amount.Currency
-		if _, ok := c.totals[code]; !ok {
-			code = strings.Clone(code)
-		}
-		c.totals.Add(code, rec.Minor)
+		c.addTotal(rec.Instruction.Amount.Currency, rec.Minor)
 	} else {
 		rows.Invalid++
 	}
@@ -236,6 +233,38 @@ func (c *collector) add(rec Record) {
 		p.Message, p.Hint = strings.Clone(p.Message), strings.Clone(p.Hint)
 		c.report.Problems = append(c.report.Problems, p)
 	}
+}
+
+// currencySum is the total of the valid rows in one currency. The collector
+// keeps its sums in a slice, not a map, because an assignment to an existing
+// string key of a Go map also stores the new key string. That key would point
+// into row memory, which the reader reuses for a later batch.
+type currencySum struct {
+	code  string // a copy, never row memory
+	minor int64
+}
+
+// addTotal adds minor units to the total of a currency.
+func (c *collector) addTotal(code string, minor int64) {
+	for i := range c.sums {
+		if c.sums[i].code == code {
+			c.sums[i].minor += minor
+			return
+		}
+	}
+	c.sums = append(c.sums, currencySum{code: strings.Clone(code), minor: minor})
+}
+
+// totals returns the totals per currency. Amounts are positive, so a zero
+// total means that late duplicates left no valid row in its currency.
+func (c *collector) totals() payrun.Totals {
+	totals := payrun.Totals{}
+	for _, sum := range c.sums {
+		if sum.minor != 0 {
+			totals[sum.code] = sum.minor
+		}
+	}
+	return totals
 }
 
 // addLate turns an earlier row invalid: its duplicate_reference error joins
@@ -263,13 +292,7 @@ func (c *collector) finish(reader *Reader) error {
 
 	return reader.rereadLate(c.late, func(again Record, late LateDuplicate) error {
 		if again.Valid() {
-			code := again.Instruction.Amount.Currency
-			c.totals.Add(code, -again.Minor)
-			if c.totals[code] == 0 {
-				// Amounts are positive, so a zero total means no valid row is
-				// left in that currency.
-				delete(c.totals, code)
-			}
+			c.addTotal(again.Instruction.Amount.Currency, -again.Minor)
 		}
 		if c.fn == nil {
 			return nil
