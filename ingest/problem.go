@@ -88,6 +88,9 @@ const (
 	CodeUnsupportedFormat = "unsupported_format"
 	CodeInvalidProfile    = "invalid_profile"
 	CodeUnreadable        = "file_unreadable"
+	// CodeTotalOutOfRange is a currency whose total of valid rows does not
+	// fit in an int64 of minor units.
+	CodeTotalOutOfRange = "total_out_of_range"
 )
 
 // File-level warning codes (Reader.FileProblems).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 
@@ -151,6 +152,11 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 	if err := c.finish(reader); err != nil {
 		return nil, err
 	}
+	if c.overflow != "" {
+		*report = FileReport{Path: path, Format: report.Format, Sheet: report.Sheet,
+			Error: totalOutOfRange(c.overflow), Totals: map[string]string{}, Problems: []Problem{}}
+		return report, nil
+	}
 
 	totals := c.totals()
 	report.Totals = totals.Strings()
@@ -173,6 +179,18 @@ type collector struct {
 	rowsFrom int
 	// late lists the late duplicates that were counted valid.
 	late []LateDuplicate
+	// overflow is the first currency whose total of valid rows does not fit
+	// in an int64 of minor units, or "".
+	overflow string
+}
+
+// totalOutOfRange is the file error of a currency whose total of valid rows
+// does not fit in an int64 of minor units.
+func totalOutOfRange(code string) *FileError {
+	return fileErrorf(CodeTotalOutOfRange,
+		"check the amounts, which are almost certainly wrong, or split the file into smaller files",
+		"the valid rows in %s total more than %s %s, the largest total payrun can add up",
+		code, payrun.FormatMinor(math.MaxInt64, code), code)
 }
 
 func (c *collector) collect(reader *Reader) error {
@@ -244,13 +262,22 @@ type currencySum struct {
 	minor int64
 }
 
-// addTotal adds minor units to the total of a currency.
+// addTotal adds minor units to the total of a currency. A total that would
+// pass the int64 maximum, and wrap around to a negative one, keeps its old
+// value, and the currency is recorded in overflow.
 func (c *collector) addTotal(code string, minor int64) {
 	for i := range c.sums {
-		if c.sums[i].code == code {
-			c.sums[i].minor += minor
+		if c.sums[i].code != code {
+			continue
+		}
+		if minor > 0 && c.sums[i].minor > math.MaxInt64-minor {
+			if c.overflow == "" {
+				c.overflow = c.sums[i].code
+			}
 			return
 		}
+		c.sums[i].minor += minor
+		return
 	}
 	c.sums = append(c.sums, currencySum{code: strings.Clone(code), minor: minor})
 }

@@ -51,3 +51,32 @@ func TestTotalsOfManyBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestTotalBeyondInt64 checks that a total too large for an int64 of minor
+// units is a file error instead of a total wrapped around to a negative one.
+// It takes 9,224 rows of the largest KWD amount, 999999999999.999.
+func TestTotalBeyondInt64(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("reference,amount,currency,beneficiary_id,instrument_id,method\n")
+	for i := 0; i < 9_224; i++ {
+		fmt.Fprintf(&b, "MAX-%05d,999999999999.999,KWD,ben_%d,ins_%d,swift\n", i, i, i)
+	}
+	path := filepath.Join(t.TempDir(), "max.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	report, err := ValidateFile(path, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Error == nil || report.Error.Code != CodeTotalOutOfRange {
+		t.Fatalf("file error %+v, want %s", report.Error, CodeTotalOutOfRange)
+	}
+	if !strings.Contains(report.Error.Message, "KWD") {
+		t.Errorf("message %q does not name the currency", report.Error.Message)
+	}
+	if len(report.Totals) != 0 {
+		t.Errorf("totals %v, want none", report.Totals)
+	}
+}
