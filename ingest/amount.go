@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -19,11 +20,14 @@ type finding struct {
 type numberFormat struct {
 	decimal  rune
 	grouping []rune // accepted thousands separators; empty when none is declared
+	// declared is false when the profile sets neither separator, so "."
+	// separates decimals by default and "10.000" may still mean ten thousand.
+	declared bool
 }
 
 // newNumberFormat checks a profile's decimal and grouping settings.
 func newNumberFormat(decimalSep, grouping string) (numberFormat, error) {
-	nf := numberFormat{decimal: '.'}
+	nf := numberFormat{decimal: '.', declared: decimalSep != "" || grouping != ""}
 	switch decimalSep {
 	case "", ".":
 	case ",":
@@ -34,10 +38,16 @@ func newNumberFormat(decimalSep, grouping string) (numberFormat, error) {
 
 	switch grouping {
 	case "":
-	case ",", ".", "'":
+	case ",", ".":
 		nf.grouping = []rune(grouping)
+	case "'":
+		// Swiss locales group with an apostrophe, which the CLDR data of
+		// de-CH writes as U+2019, the right single quotation mark.
+		nf.grouping = []rune{'\'', '\u2019'}
 	case " ", "space":
-		nf.grouping = []rune{' ', '\u00A0', '\u202F'}
+		// French Excel groups with U+202F and older French locales with
+		// U+00A0. Other programs write the thin or the figure space.
+		nf.grouping = []rune{' ', '\u00A0', '\u202F', '\u2009', '\u2007'}
 	default:
 		return nf, fmt.Errorf("grouping separator %q is not supported: use \"\", \",\", \".\", \" \" or \"'\"", grouping)
 	}
@@ -123,9 +133,8 @@ func plainAmountMinor(text string, decimalSep rune, scale int) (int64, bool) {
 
 // amountCharacterFinding rejects signs, currency symbols and letters.
 func amountCharacterFinding(text, hint string) *finding {
-	if strings.HasPrefix(text, "-") || strings.HasPrefix(text, "(") && strings.HasSuffix(text, ")") {
-		return &finding{CodeAmountNotPositive, "amount is negative; a payout amount must be positive",
-			"remove the row, or enter the positive amount to pay"}
+	if f := signFinding(text); f != nil {
+		return f
 	}
 	if notANumber(text) {
 		return &finding{CodeAmountInvalid, "amount is not a decimal number",
@@ -144,6 +153,56 @@ func amountCharacterFinding(text, hint string) *finding {
 		}
 	}
 	return nil
+}
+
+// signFinding rejects a negative amount in the forms that spreadsheets and
+// accounting exports write. These are a leading or trailing minus, in ASCII
+// or as a Unicode minus or dash, and accounting brackets. A leading plus is
+// rejected too, because an amount is written without a sign.
+func signFinding(text string) *finding {
+	first, _ := utf8.DecodeRuneInString(text)
+	last, _ := utf8.DecodeLastRuneInString(text)
+	switch {
+	case isMinus(first), first == '(' && last == ')':
+		return &finding{CodeAmountNotPositive, "amount is negative; a payout amount must be positive",
+			"remove the row, or enter the positive amount to pay"}
+	case isMinus(last):
+		return &finding{CodeAmountNotPositive,
+			"amount ends with a minus sign, which marks a negative amount in some accounting exports; a payout amount must be positive",
+			"remove the row, or enter the positive amount to pay without a sign"}
+	case first == '+' || first == '\uFF0B':
+		return &finding{CodeAmountInvalid, "amount starts with a plus sign",
+			"enter the amount without a sign, for example 1234.56"}
+	case first == '\'' || first == '\u2019':
+		return &finding{CodeAmountInvalid,
+			"amount starts with an apostrophe, the mark that keeps a spreadsheet cell as text",
+			"remove the apostrophe and re-export"}
+	case last == '%':
+		return &finding{CodeAmountInvalid, "amount is a percentage, not an amount of money",
+			"enter the amount to pay in the currency's units"}
+	}
+	return nil
+}
+
+// isGroupingMark reports the spaces and apostrophes that some locales group
+// thousands with. The separators "," and "." are handled on their own.
+func isGroupingMark(r rune) bool {
+	switch r {
+	case ' ', '\u00A0', '\u202F', '\u2009', '\u2007', '\'', '\u2019':
+		return true
+	}
+	return false
+}
+
+// isMinus reports the hyphen-minus and the characters that look like it in a
+// number: the minus sign U+2212, the hyphen, figure dash and en dash, and
+// the small and full-width hyphen-minus.
+func isMinus(r rune) bool {
+	switch r {
+	case '-', '\u2212', '\u2010', '\u2012', '\u2013', '\uFE63', '\uFF0D':
+		return true
+	}
+	return false
 }
 
 // exponentForm reports text such as "1e3" or "2.5E-2": digits, an optional
@@ -172,17 +231,100 @@ func notANumber(text string) bool {
 func splitAmount(text string, nf numberFormat, hint string) (string, string, *finding) {
 	intText, fracText, hasDecimal := strings.Cut(text, string(nf.decimal))
 	if hasDecimal && strings.ContainsRune(fracText, nf.decimal) {
-		return "", "", &finding{CodeAmountInvalid, "amount has more than one decimal separator", hint}
+		return "", "", repeatedDecimalFinding(text, nf, hint)
+	}
+	if hasDecimal && fracText == "" && intText != "" {
+		return "", "", &finding{CodeAmountInvalid, "amount ends with the decimal separator",
+			"enter the decimals after it, or remove it, for example 5 or 5" + string(nf.decimal) + "00"}
 	}
 	if hasDecimal && !allDigits(fracText) {
 		return "", "", separatorFinding(text, nf, hint)
 	}
+	if hasDecimal && intText == "" {
+		return "", "", &finding{CodeAmountInvalid, "amount starts with the decimal separator",
+			"enter a digit before it, for example 0" + string(nf.decimal) + "50"}
+	}
 
 	intDigits, ok := ungroup(intText, nf)
+	if !ok && isGroupedDigits(intText, nf) && intText[0] == '0' {
+		return "", "", &finding{CodeAmountDecimalSep,
+			"amount has a thousands separator after a leading 0, so it is probably a decimal separator, " +
+				"which the source's number format does not declare", hint}
+	}
+	if !ok && isGroupedDigits(intText, nf) {
+		return "", "", &finding{CodeAmountInvalid,
+			"amount has a thousands separator that does not separate groups of three digits, " +
+				"as in 1.23.4 or the Indian 1,23,456",
+			"remove the thousands separators or put them every three digits, for example " + nf.describe()}
+	}
 	if !ok {
 		return "", "", separatorFinding(text, nf, hint)
 	}
 	return intDigits, fracText, nil
+}
+
+// isGroupedDigits reports whether s consists of digits and the declared
+// grouping separators only, and contains a separator.
+func isGroupedDigits(s string, nf numberFormat) bool {
+	grouped := false
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case nf.isGrouping(r):
+			grouped = true
+		default:
+			return false
+		}
+	}
+	return grouped
+}
+
+// repeatedDecimalFinding explains an amount with the decimal separator more
+// than once. Where the profile declares no number format and every part
+// after the first has three digits ("1.234.567"), the separator groups
+// thousands.
+func repeatedDecimalFinding(text string, nf numberFormat, hint string) *finding {
+	parts := strings.Split(text, string(nf.decimal))
+	grouped := !nf.declared && len(parts[0]) >= 1 && len(parts[0]) <= 3 && allDigits(parts[0])
+	for _, part := range parts[1:] {
+		grouped = grouped && len(part) == 3 && allDigits(part)
+	}
+	if !grouped {
+		return &finding{CodeAmountInvalid, "amount has more than one decimal separator", hint}
+	}
+	return &finding{CodeAmountGrouping, fmt.Sprintf(
+		"amount contains %q more than once, so it probably separates thousands, "+
+			"which the source's number format does not declare", nf.decimal), ambiguousThousandsHint}
+}
+
+// ambiguousThousandsHint is the hint for an amount such as "1.234" whose
+// separator the profile leaves open.
+const ambiguousThousandsHint = `if "." separates thousands in this file, declare decimal = "," and grouping = "." ` +
+	`in the source profile (or pass --decimal , --grouping .); if it separates decimals, declare decimal = "."`
+
+// ambiguousThousandsFinding returns the finding for an amount that
+// ambiguousThousands reports.
+func ambiguousThousandsFinding(text, code string) *finding {
+	return &finding{CodeAmountGrouping, fmt.Sprintf(
+		`amount %s is %s %s if "." separates decimals and %s %s if it separates thousands, `+
+			"and the source profile declares neither",
+		text, text, code, strings.Replace(text, ".", "", 1), code), ambiguousThousandsHint}
+}
+
+// ambiguousThousands reports an amount such as "1.234" or "10.000" in a
+// currency with three or more decimals, read under a number format that the
+// profile does not declare. "." then separates decimals by default, but the
+// same text means 1234 in a German or Italian file, and no check can tell.
+// It allocates nothing, because every row of a file passes through it.
+func ambiguousThousands(text string, nf numberFormat, scale int) bool {
+	if nf.declared || scale < 3 {
+		return false
+	}
+	point := strings.IndexByte(text, '.')
+	if point < 1 || point > 3 || len(text)-point-1 != 3 || text[0] == '0' {
+		return false
+	}
+	return allDigits(text[:point]) && allDigits(text[point+1:])
 }
 
 // ungroup removes declared grouping separators, which must sit between groups
@@ -211,11 +353,25 @@ func ungroup(s string, nf numberFormat) (string, bool) {
 			return "", false
 		}
 	}
+	if groups[0][0] == '0' {
+		// A first group of 0, as in "0.250", groups no thousands. The
+		// separator is a decimal separator there, and 250 would be a
+		// thousandfold amount.
+		return "", false
+	}
 	return strings.Join(groups, ""), true
 }
 
 // separatorFinding explains an amount whose separators do not fit the format.
 func separatorFinding(text string, nf numberFormat, hint string) *finding {
+	for _, r := range text {
+		if isGroupingMark(r) && !nf.isGrouping(r) {
+			return &finding{CodeAmountGrouping, fmt.Sprintf(
+				"amount contains %s, which the source's number format does not declare as a thousands separator",
+				describeRune(r)), hint}
+		}
+	}
+
 	other := ','
 	if nf.decimal == ',' {
 		other = '.'

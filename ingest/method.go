@@ -94,6 +94,8 @@ func (c *rowCheck) checkMethod(method, currency string, fromColumn bool) string 
 		if fromColumn {
 			c.add(colMethod, SeverityError, f)
 		} else {
+			f.message = fmt.Sprintf("the row has no method and the default method %q of the config file is not a payout method payrun supports", method)
+			f.hint = "set method in the config file's [defaults] or the profile's defaults to sepa, ach, faster_payment, swift or wire, or fill in method"
 			c.addValue(colMethod, method, SeverityError, f)
 		}
 		return ""

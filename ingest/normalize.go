@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -170,4 +171,39 @@ func looksScientific(s string) bool {
 		exponent = exponent[1:]
 	}
 	return allDigits(mantissa) && allDigits(exponent)
+}
+
+// describeRune names a character for a message: a space by name, another
+// character quoted with its code point, so an invisible or look-alike one
+// can be found, such as "–" (U+2013).
+func describeRune(r rune) string {
+	switch r {
+	case ' ':
+		return "a space"
+	case '\u00A0':
+		return "a no-break space (U+00A0)"
+	case '\u202F':
+		return "a narrow no-break space (U+202F)"
+	case '\u2009':
+		return "a thin space (U+2009)"
+	case '\u2007':
+		return "a figure space (U+2007)"
+	case '\t':
+		return "a tab"
+	}
+	if unicode.IsPrint(r) {
+		return fmt.Sprintf("%q (U+%04X)", string(r), r)
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
+
+// firstRuneOutside returns the first character of s that ok rejects, and
+// false when there is none.
+func firstRuneOutside(s string, ok func(rune) bool) (rune, bool) {
+	for _, r := range s {
+		if !ok(r) {
+			return r, true
+		}
+	}
+	return 0, false
 }

@@ -42,7 +42,7 @@ func TestParseAmount(t *testing.T) {
 		{"(12.00)", plain, "", 0, CodeAmountNotPositive},
 		{"+12", plain, "", 0, CodeAmountInvalid},
 		{"0", plain, "", 0, CodeAmountNotPositive},
-		{"1 234", plain, "", 0, CodeAmountInvalid},
+		{"1 234", plain, "", 0, CodeAmountGrouping},
 		{"1.234,56", european, "1234.56", 2, ""},
 		{"1234,56", european, "1234.56", 2, ""},
 		{"12.50", european, "", 0, CodeAmountInvalid},

@@ -345,8 +345,10 @@ func (c *rowCheck) checkPayout(in *payrun.Instruction) {
 
 func (c *rowCheck) checkSourceCurrency(in *payrun.Instruction) {
 	code := strings.ToUpper(c.value(colSourceCurrency))
+	fromDefault := false
 	if code == "" && !c.broken[colSourceCurrency] {
 		code = strings.ToUpper(c.r.rules.defaults.SourceCurrency)
+		fromDefault = code != ""
 	}
 	if code == "" {
 		in.SourceCurrency = in.Amount.Currency
@@ -354,6 +356,10 @@ func (c *rowCheck) checkSourceCurrency(in *payrun.Instruction) {
 	}
 	c.values[colSourceCurrency] = code
 	if f := c.checkCurrency(code); f != nil {
+		if fromDefault {
+			f.message = "the row has no source_currency and the default of the config file is invalid: " + f.message
+			f.hint = "fix source_currency in the config file's [defaults] or the profile's defaults, or fill in source_currency"
+		}
 		c.add(colSourceCurrency, SeverityError, f)
 		return
 	}
@@ -378,8 +384,13 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 
 	code := in.Amount.Currency
 	scale, _ := c.r.scaleOf(code)
+	text, nf := c.value(colAmount), c.r.rules.number
 	if currencyOK && c.amountCell().kind == cellText {
-		if minor, ok := plainAmountMinor(c.value(colAmount), c.r.rules.number.decimal, scale); ok {
+		if ambiguousThousands(text, nf, scale) {
+			c.add(colAmount, SeverityError, ambiguousThousandsFinding(text, code))
+			return
+		}
+		if minor, ok := plainAmountMinor(text, nf.decimal, scale); ok {
 			c.acceptAmount(in, minor, scale)
 			return
 		}
@@ -405,9 +416,14 @@ func (c *rowCheck) checkAmount(in *payrun.Instruction, currencyOK bool) {
 // such as 33,33 € for =100/3, so the message gives the stored value.
 func (c *rowCheck) tooManyDecimals(value decimal.Decimal, places int, code string, scale int) *finding {
 	if c.amountCell().kind != cellNumber {
+		hint := decimalsHint(scale)
+		if !c.r.rules.number.declared && places == 3 && strings.Count(c.value(colAmount), ".") == 1 {
+			// "10.000" is ten thousand where "." separates thousands.
+			hint += "; " + ambiguousThousandsHint
+		}
 		return &finding{CodeAmountTooManyDecimal,
 			fmt.Sprintf("amount has %s but %s has %s; payrun never rounds",
-				plural(places, "decimal"), code, plural(scale, "decimal")), decimalsHint(scale)}
+				plural(places, "decimal"), code, plural(scale, "decimal")), hint}
 	}
 	allowed := "no decimals"
 	if scale > 0 {
@@ -424,8 +440,12 @@ func (c *rowCheck) acceptAmount(in *payrun.Instruction, minor int64, scale int) 
 	code := in.Amount.Currency
 	value := amountDecimal(minor, scale, c.amountStorage)
 	if limit, ok := c.r.rules.maximum[code]; ok && value.GreaterThan(limit) {
+		shown := limit.String()
+		if limit.Exponent() >= -int32(scale) {
+			shown = limit.StringFixed(int32(scale))
+		}
 		c.add(colAmount, SeverityError, &finding{CodeAmountAboveMaximum,
-			fmt.Sprintf("amount is above the source's per-row maximum of %s %s", limit.String(), code),
+			fmt.Sprintf("amount is above the source's per-row maximum of %s %s", shown, code),
 			"check the amount; split the payout or raise max_amount in the source profile if it is right"})
 		return
 	}
@@ -442,6 +462,9 @@ func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 	text := c.value(colAmount)
 	switch c.amountCell().kind {
 	case cellNumber:
+		// NOTE: a number cell formatted as a percentage shows 50% and
+		// stores 0.5. The cell does not carry its number format, so such
+		// a cell pays 0.5 and is not rejected.
 		return parseNumberCell(text)
 	case cellBool:
 		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the cell holds the logical value " + text + ", not an amount",
