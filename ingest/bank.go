@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/language"
 
@@ -34,8 +35,45 @@ func checkCurrency(code string) *finding {
 	if _, ok := payrun.CurrencyScale(code); ok {
 		return nil
 	}
-	return &finding{CodeCurrencyInvalid, fmt.Sprintf("%q is not an ISO 4217 currency code", code),
-		"use the three-letter ISO 4217 code, for example EUR, USD or GBP"}
+	hint := "use the three-letter ISO 4217 code, for example EUR, USD or GBP"
+	if successor, ok := replacedCurrencies[code]; ok {
+		return &finding{CodeCurrencyInvalid,
+			fmt.Sprintf("%s is a withdrawn currency, replaced by %s", code, successor),
+			fmt.Sprintf("pay in %s; if the amount was written in %s, convert it first", successor, code)}
+	}
+	if kind, ok := nonTenderCodes[code]; ok {
+		return &finding{CodeCurrencyInvalid,
+			fmt.Sprintf("%s is the ISO 4217 code of %s, not a currency a payout can be made in", code, kind), hint}
+	}
+	if r, found := firstRuneOutside(code, func(r rune) bool { return r >= 'A' && r <= 'Z' }); found {
+		return &finding{CodeCurrencyInvalid,
+			fmt.Sprintf("currency %q contains %s, but a currency code has three letters A-Z", code, describeRune(r)), hint}
+	}
+	return &finding{CodeCurrencyInvalid, fmt.Sprintf("%q is not an ISO 4217 currency code", code), hint}
+}
+
+// replacedCurrencies maps withdrawn ISO 4217 codes to the codes that
+// replaced them. A redenomination changed the amount too (1 VES is 100,000
+// VEF), so payrun converts no amount.
+var replacedCurrencies = map[string]string{
+	"ATS": "EUR", "BEF": "EUR", "CYP": "EUR", "DEM": "EUR", "EEK": "EUR", "ESP": "EUR",
+	"FIM": "EUR", "FRF": "EUR", "GRD": "EUR", "HRK": "EUR", "IEP": "EUR", "ITL": "EUR",
+	"LTL": "EUR", "LUF": "EUR", "LVL": "EUR", "MTL": "EUR", "NLG": "EUR", "PTE": "EUR",
+	"SIT": "EUR", "SKK": "EUR",
+	"ANG": "XCG", "BYR": "BYN", "CUC": "CUP", "GHC": "GHS", "MRO": "MRU", "SLL": "SLE",
+	"STD": "STN", "TRL": "TRY", "VEF": "VES", "ZMK": "ZMW", "ZWL": "ZWG",
+}
+
+// nonTenderCodes describes the ISO 4217 codes that name no currency of
+// payment: funds, precious metals, units of account and test codes.
+var nonTenderCodes = map[string]string{
+	"BOV": "a fund", "CHE": "a fund", "CHW": "a fund", "CLF": "a fund", "COU": "a fund",
+	"MXV": "a fund", "USN": "a fund", "UYI": "a fund", "UYW": "a fund",
+	"XAG": "a precious metal", "XAU": "a precious metal", "XPD": "a precious metal",
+	"XPT": "a precious metal", "XBA": "a bond market unit", "XBB": "a bond market unit",
+	"XBC": "a bond market unit", "XBD": "a bond market unit", "XDR": "the IMF's special drawing right",
+	"XSU": "the SUCRE unit of account", "XUA": "the ADB unit of account",
+	"XTS": "testing", "XXX": "no currency",
 }
 
 const leadingZeroHint = "a spreadsheet probably dropped a leading zero: format the column as Text, " +
@@ -72,10 +110,10 @@ func abaChecksumValid(s string) bool {
 }
 
 // normaliseSortCode removes the dashes and spaces people write in UK sort codes
-// ("20-00-00").
+// ("20-00-00", "20 00 00"), including no-break spaces.
 func normaliseSortCode(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r == '-' || r == ' ' {
+		if r == '-' || unicode.IsSpace(r) {
 			return -1
 		}
 		return r
@@ -85,7 +123,9 @@ func normaliseSortCode(s string) string {
 func checkSortCode(s string) *finding {
 	switch {
 	case !allDigits(s):
-		return &finding{CodeSortCodeInvalid, "sort code must contain only digits and dashes",
+		r, _ := firstRuneOutside(s, func(r rune) bool { return r >= '0' && r <= '9' })
+		return &finding{CodeSortCodeInvalid,
+			"sort code contains " + describeRune(r) + ", but only digits, hyphens and spaces are allowed",
 			"enter the six-digit sort code, for example 20-00-00"}
 	case len(s) == 5:
 		return &finding{CodeLeadingZero, "sort code has 5 digits, not 6", leadingZeroHint}

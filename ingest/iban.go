@@ -1,6 +1,9 @@
 package ingest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ibanLengths is the IBAN length per country as the SWIFT IBAN Registry lists
 // them. Territories that use another country's IBAN format, such as the French
@@ -33,10 +36,19 @@ func normaliseIBAN(s string) string {
 // checkIBAN validates a normalised IBAN: characters, country, the country's
 // length, and the ISO 7064 mod-97 check digits.
 func checkIBAN(iban string) *finding {
+	if strings.HasPrefix(iban, "IBAN") {
+		// No country code is IB, so the value starts with the label that
+		// invoices and statements print before the IBAN.
+		return &finding{CodeIBANInvalid, "the value starts with the label IBAN",
+			"enter only the IBAN itself, without the word IBAN or a colon"}
+	}
 	for i := 0; i < len(iban); i++ {
 		c := iban[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
-			return &finding{CodeIBANInvalid, "IBAN contains characters other than letters and digits", ibanHint}
+			r, _ := firstRuneOutside(iban, isUpperAlnumRune)
+			return &finding{CodeIBANInvalid,
+				"IBAN contains " + describeRune(r) + ", but only letters A-Z and digits are allowed",
+				"enter the IBAN without dashes, dots or other punctuation; spaces between groups are fine"}
 		}
 	}
 	if len(iban) < 5 || !isUpperLetters(iban[:2]) || !allDigits(iban[2:4]) {
@@ -102,6 +114,8 @@ func isUpperLetters(s string) bool {
 	}
 	return s != ""
 }
+
+func isUpperAlnumRune(r rune) bool { return r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' }
 
 func isUpperAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
