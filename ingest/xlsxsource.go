@@ -22,6 +22,7 @@ import (
 // type, style and formula state.
 type xlsxSource struct {
 	zip      *zip.ReadCloser
+	pkg      *xlsxPackage
 	sheetXML *sheetReader
 	strings  *sharedStrings
 	formats  *cellFormats
@@ -29,9 +30,11 @@ type xlsxSource struct {
 	sheet     string
 	selection []Problem // the note on which sheet was read and why
 	date1904  bool
-	dateStyle map[int]dateFormat // cache of dateFormatOf
 	row       int
 	cells     []cell
+	// sharedText counts the bytes of shared strings that the sheet's cells
+	// have referred to, which sharedTextLimit bounds.
+	sharedText, sharedTextLimit uint64
 }
 
 // openXLSX opens the workbook, chooses the sheet and positions it after the
@@ -42,7 +45,12 @@ func openXLSX(path string, profile Profile) (*xlsxSource, *columnMap, error) {
 		return nil, nil, notWorkbookError(path, err)
 	}
 
-	src := &xlsxSource{zip: archive, dateStyle: make(map[int]dateFormat)}
+	pkg, err := newXLSXPackage(&archive.Reader)
+	if err != nil {
+		archive.Close()
+		return nil, nil, err
+	}
+	src := &xlsxSource{zip: archive, pkg: pkg}
 	cols, err := src.chooseSheet(profile)
 	if err != nil {
 		src.close()
@@ -79,16 +87,16 @@ func notWorkbookError(path string, err error) error {
 // chooseSheet opens the profile's sheet, or else the first visible sheet with a
 // header row containing the required columns.
 func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
-	book, err := readWorkbook(&x.zip.Reader)
+	book, err := readWorkbook(x.pkg)
 	if err != nil {
 		return nil, err
 	}
 	sheets := book.sheets
 	x.date1904 = book.date1904
-	if x.strings, err = readSharedStrings(&x.zip.Reader, book.stringsPart); err != nil {
+	if x.strings, err = readSharedStrings(x.pkg, book.stringsPart); err != nil {
 		return nil, err
 	}
-	if x.formats, err = readCellFormats(&x.zip.Reader, book.stylesPart); err != nil {
+	if x.formats, err = readCellFormats(x.pkg, book.stylesPart); err != nil {
 		return nil, err
 	}
 
@@ -99,12 +107,18 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 	var skipped []string
 	var firstErr error
 	visible := 0
+	failed := make(map[string]string) // part -> the message of its file error
 	for i, sheet := range sheets {
 		if note, skip := skipNote(sheet); skip {
 			skipped = append(skipped, note)
 			continue
 		}
 		visible++
+		if message, ok := failed[sheet.part]; ok && sheet.part != "" {
+			// Several sheets may name one part, which is read only once.
+			skipped = append(skipped, fmt.Sprintf("sheet %q (%s)", sheet.name, message))
+			continue
+		}
 		cols, err := x.openSheet(sheet.name, sheet.part, profile)
 		if err == nil {
 			reason := fmt.Sprintf("read sheet %q, the first visible sheet with a header row containing %s",
@@ -119,6 +133,7 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 		if firstErr == nil {
 			firstErr = err
 		}
+		failed[sheet.part] = fe.Message
 		skipped = append(skipped, fmt.Sprintf("sheet %q (%s)", sheet.name, fe.Message))
 	}
 
@@ -128,7 +143,19 @@ func (x *xlsxSource) chooseSheet(profile Profile) (*columnMap, error) {
 	return nil, fileErrorf(CodeMissingColumns,
 		"put the payouts on a visible sheet with a header row, or name the sheet in the source profile",
 		"no visible sheet has a header row containing %s; checked: %s",
-		requiredNames, strings.Join(skipped, "; "))
+		requiredNames, joinNotes(skipped))
+}
+
+// maxSheetNotes bounds the sheets that a message lists one by one, since
+// a workbook may list thousands.
+const maxSheetNotes = 20
+
+// joinNotes joins notes on sheets with "; ", listing at most maxSheetNotes.
+func joinNotes(notes []string) string {
+	if len(notes) <= maxSheetNotes {
+		return strings.Join(notes, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more sheets", strings.Join(notes[:maxSheetNotes], "; "), len(notes)-maxSheetNotes)
 }
 
 // skipNote describes a sheet that the sheet choice passes over: a hidden
@@ -152,15 +179,24 @@ func skipNote(sheet sheetEntry) (string, bool) {
 // their payouts would otherwise go unpaid without a word.
 func (x *xlsxSource) otherPayoutSheets(sheets []sheetEntry, profile Profile) []string {
 	var names []string
+	// payouts maps a part to whether it has a payout header row. A sheet
+	// that names the part being read contains the same rows, which are paid.
+	payouts := map[string]bool{x.sheetXML.partName: false}
 	for _, sheet := range sheets {
 		if _, skip := skipNote(sheet); skip {
 			continue
 		}
-		probe := &xlsxSource{zip: x.zip, strings: x.strings, formats: x.formats, date1904: x.date1904, dateStyle: x.dateStyle}
-		if _, err := probe.openSheet(sheet.name, sheet.part, profile); err == nil {
+		found, probed := payouts[sheet.part]
+		if !probed {
+			probe := &xlsxSource{zip: x.zip, pkg: x.pkg, strings: x.strings, formats: x.formats, date1904: x.date1904}
+			_, err := probe.openSheet(sheet.name, sheet.part, profile)
+			probe.closeSheet()
+			found = err == nil
+			payouts[sheet.part] = found
+		}
+		if found {
 			names = append(names, sheet.name)
 		}
-		probe.closeSheet()
 	}
 	return names
 }
@@ -221,11 +257,12 @@ func (x *xlsxSource) openSheet(name, part string, profile Profile) (*columnMap, 
 			"the workbook lists sheet %q but its worksheet part is missing", name)
 	}
 
-	sheetXML, err := newSheetReader(&x.zip.Reader, part)
+	sheetXML, err := newSheetReader(x.pkg, name, part)
 	if err != nil {
 		return nil, err
 	}
 	x.sheetXML, x.sheet, x.row = sheetXML, name, 0
+	x.sharedText, x.sharedTextLimit = 0, maxSharedTextGrace+maxSharedTextRatio*sheetXML.size
 
 	return locateHeader(x, profile.HeaderRow, profile.Aliases)
 }
@@ -252,17 +289,13 @@ func (x *xlsxSource) next() (sourceRow, error) {
 	return sourceRow{row: num, line: num, cells: cells, hidden: info.hidden, worksheet: true}, nil
 }
 
-// typedCells turns the stored cells of a row into cells in column order,
-// with gaps for the columns the row leaves out. The cells are reused by the
-// next row.
+// typedCells turns the stored cells of a row, which come in column order,
+// into cells with gaps for the columns the row leaves out. The cells are
+// reused by the next row.
 func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 	width := 0
-	for _, info := range infos {
-		width = max(width, info.col)
-	}
-	if width > maxSheetColumns {
-		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
-			"sheet %q row %d has a cell beyond column XFD, the last column a worksheet can have", x.sheet, x.row)
+	if n := len(infos); n > 0 {
+		width = infos[n-1].col
 	}
 	x.cells = append(x.cells[:0], make([]cell, width)...)
 	for _, info := range infos {
@@ -275,62 +308,181 @@ func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 	return x.cells, nil
 }
 
+// typedCell reads a cell by its type. A cell without a value is empty,
+// unless it is a formula that was never calculated.
 func (x *xlsxSource) typedCell(info cellInfo) (cell, error) {
-	if info.formula && !info.hasValue {
+	value := info.stored()
+	if info.formula && value == "" {
 		if info.typ == "str" && info.valueElement {
 			// A string formula whose result is "", such as =IF(A2="","",A2).
 			return cell{}, nil
 		}
 		return cell{kind: cellFormulaNoValue}, nil
 	}
+	if value == "" {
+		return cell{}, nil
+	}
+
 	switch info.typ {
 	case "s":
 		return x.sharedString(info)
 	case "inlineStr", "str":
-		return cell{text: info.value}, nil
+		return cell{text: value}, nil
 	case "b":
-		if info.value == "1" {
-			return cell{text: "TRUE", kind: cellBool}, nil
-		}
-		return cell{text: "FALSE", kind: cellBool}, nil
+		return x.logicalCell(info)
 	case "e":
-		return cell{text: info.value, kind: cellError}, nil
+		return cell{text: value, kind: cellError}, nil
 	case "d":
-		if t, ok := parseISODateTime(info.value); ok {
-			return cell{text: formatDate(t, x.dateFormatOf(info.style)), kind: cellDate}, nil
+		if t, ok := parseISODateTime(value); ok {
+			return cell{text: formatDate(t, x.formats.dateFormat(info.style)), kind: cellDate}, nil
 		}
-		return cell{text: info.value, kind: cellDate}, nil
+		return cell{text: value, kind: cellDate}, nil
 	}
-	if !info.hasValue {
-		return cell{}, nil
-	}
-	if format := x.dateFormatOf(info.style); format != notDate {
-		if t, ok := x.serialTime(info.value); ok {
-			return cell{text: formatDate(t, format), kind: cellDate}, nil
-		}
-	}
-	return cell{text: info.value, kind: cellNumber}, nil
+	return x.numberCell(info)
+}
+
+// xmlSpace is the white space that XML allows around a number or an index.
+const xmlSpace = " \t\r\n"
+
+// damagedCell returns the file error for a cell whose stored value does
+// not fit its type.
+func (x *xlsxSource) damagedCell(info cellInfo, format string, args ...any) error {
+	ref := columnLetters(info.col) + strconv.Itoa(x.row)
+	return fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
+		"sheet %q cell %s: "+format, append([]any{x.sheet, ref}, args...)...)
 }
 
 // sharedString resolves a cell of type s, whose value indexes the shared
-// string table.
+// string table. It counts the text it returns against sharedTextLimit.
 func (x *xlsxSource) sharedString(info cellInfo) (cell, error) {
-	if !info.hasValue {
-		return cell{}, nil
-	}
-	i, err := strconv.Atoi(strings.TrimSpace(info.value))
+	index := strings.Trim(info.value, xmlSpace)
+	i, err := strconv.Atoi(index)
 	text, ok := x.strings.get(i)
-	if err != nil || !ok {
-		return cell{}, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx",
-			"sheet %q row %d column %d: shared string %q is not in the workbook's table", x.sheet, x.row, info.col, info.value)
+	if err != nil || !ok || strings.Trim(index, "0123456789") != "" {
+		return cell{}, x.damagedCell(info, "shared string %q is not in the workbook's table", shorten(info.value))
+	}
+
+	x.sharedText += uint64(len(text))
+	if x.sharedText > x.sharedTextLimit {
+		return cell{}, fileErrorf(CodeXLSXInvalid,
+			"check where the file came from; if it is genuine, export the sheet as CSV UTF-8 and validate that",
+			"sheet %q row %d: the cells so far refer to %s of shared strings, %d times the size of the sheet, "+
+				"which no payout file repeats: the file is damaged or built to slow payrun down",
+			x.sheet, x.row, byteSize(x.sharedText), maxSharedTextRatio)
 	}
 	return cell{text: text}, nil
 }
 
+// Bounds of the shared-string text that a sheet's cells may refer to. A
+// cell of a few bytes can refer to a shared string of 32,767 characters,
+// which every check of the row then reads, so without a bound a small
+// sheet could take hours to validate. Payout rows refer to a few times
+// their own size, so the bound is 16 times the sheet's part plus 256 MiB.
+// NOTE: 16 is a judgment, not a measured limit.
+const (
+	maxSharedTextRatio = 16
+	maxSharedTextGrace = 256 << 20
+)
+
+// logicalCell reads a cell of type b, whose value is 0 or 1 (xsd:boolean).
+func (x *xlsxSource) logicalCell(info cellInfo) (cell, error) {
+	switch strings.Trim(info.value, xmlSpace) {
+	case "1", "true":
+		return cell{text: "TRUE", kind: cellBool}, nil
+	case "0", "false":
+		return cell{text: "FALSE", kind: cellBool}, nil
+	}
+	return cell{}, x.damagedCell(info, "the logical value %q is neither 0 nor 1", shorten(info.value))
+}
+
+// maxNumberText bounds the text of a number cell. The exact decimal form
+// of any double has at most 1,077 characters, and a longer number would
+// make the amount checks slow.
+const maxNumberText = 2048
+
+// numberCell reads a number cell, or a date when its number format shows
+// one. Its value must be a number that a spreadsheet can store: a finite
+// double, written as decimal digits with an optional exponent.
+func (x *xlsxSource) numberCell(info cellInfo) (cell, error) {
+	text := strings.Trim(info.value, xmlSpace)
+	if !isDecimalNumber(text) || len(text) > maxNumberText {
+		return cell{}, x.damagedCell(info, "the number cell stores %q, which is not a number", shorten(info.value))
+	}
+	number, err := strconv.ParseFloat(text, 64)
+	if err != nil || (number == 0 && strings.Trim(mantissa(text), "0.+-") != "") {
+		return cell{}, x.damagedCell(info, "the number %s is beyond the range of a spreadsheet number", shorten(text))
+	}
+
+	if format := x.formats.dateFormat(info.style); format != notDate {
+		if t, ok := x.serialTime(number); ok {
+			return cell{text: formatDate(t, format), kind: cellDate}, nil
+		}
+	}
+	return cell{text: text, kind: cellNumber}, nil
+}
+
+// isDecimalNumber reports whether s is a decimal number with an optional
+// sign, fraction and exponent, such as "-1.5E3": the lexical form of
+// xsd:double without INF and NaN.
+func isDecimalNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && isDigit(s[i]); i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && isDigit(s[i]); i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+
+	if i < len(s) && s[i]|0x20 == 'e' {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// mantissa returns a number's text before its exponent.
+func mantissa(s string) string {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Date serials that Excel shows as a date: 0 is 1900-01-00 in the 1900
+// date system, and 2,958,465 is 9999-12-31. A number beyond them shows as
+// ##### and stays a number. The 1904 date system starts 1,462 days later.
+const (
+	maxDateSerial   = 2958465
+	date1904Serials = 1462
+)
+
 // serialTime converts an Excel date serial in the workbook's date system.
-func (x *xlsxSource) serialTime(value string) (time.Time, bool) {
-	serial, err := strconv.ParseFloat(value, 64)
-	if err != nil {
+func (x *xlsxSource) serialTime(serial float64) (time.Time, bool) {
+	limit := float64(maxDateSerial)
+	if x.date1904 {
+		limit -= date1904Serials
+	}
+	if serial < 0 || serial >= limit+1 {
 		return time.Time{}, false
 	}
 	t, err := excelize.ExcelDateToTime(serial, x.date1904)
@@ -374,20 +526,6 @@ const (
 	dateOnly                   // the date without a time of day
 	dateTime                   // a time of day, possibly with the date
 )
-
-// dateFormatOf classifies the number format of a cell format (an index into
-// cellXfs).
-func (x *xlsxSource) dateFormatOf(style int) dateFormat {
-	if known, ok := x.dateStyle[style]; ok {
-		return known
-	}
-	format := notDate
-	if id, custom, ok := x.formats.numberFormat(style); ok {
-		format = classifyNumberFormat(id, custom)
-	}
-	x.dateStyle[style] = format
-	return format
-}
 
 // classifyNumberFormat classifies a number format: a custom format code by
 // its letters, a built-in format by its id. Ids 14-17 show a date, 18-21 and
