@@ -33,7 +33,7 @@ func usdCells(ref string, amount, routing, account any) []any {
 
 // buildWorkbook writes a workbook with a cover sheet, a hidden sheet and the
 // payout sheet, whose header sits below two title rows.
-func buildWorkbook(t *testing.T) string {
+func buildWorkbook(t testing.TB) string {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
@@ -97,7 +97,7 @@ func cellName(col, row int) string {
 	return name
 }
 
-func mustDo(t *testing.T, err error) {
+func mustDo(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +105,7 @@ func mustDo(t *testing.T, err error) {
 }
 
 // patchWorksheet replaces text in every worksheet part of the workbook.
-func patchWorksheet(t *testing.T, path, old, replacement string) {
+func patchWorksheet(t testing.TB, path, old, replacement string) {
 	t.Helper()
 	in, err := zip.OpenReader(path)
 	mustDo(t, err)
