@@ -154,7 +154,7 @@ func validateRows(path string, opts Options, control *Control, fn func(*Reader, 
 	}
 	if c.overflow != "" {
 		*report = FileReport{Path: path, Format: report.Format, Sheet: report.Sheet,
-			Error: totalOutOfRange(c.overflow), Totals: map[string]string{}, Problems: []Problem{}}
+			Error: TotalOutOfRange(c.overflow), Totals: map[string]string{}, Problems: []Problem{}}
 		return report, nil
 	}
 
@@ -184,9 +184,9 @@ type collector struct {
 	overflow string
 }
 
-// totalOutOfRange is the file error of a currency whose total of valid rows
-// does not fit in an int64 of minor units.
-func totalOutOfRange(code string) *FileError {
+// TotalOutOfRange returns the file error of a currency whose total of valid
+// rows does not fit in an int64 of minor units.
+func TotalOutOfRange(code string) *FileError {
 	return fileErrorf(CodeTotalOutOfRange,
 		"check the amounts, which are almost certainly wrong, or split the file into smaller files",
 		"the valid rows in %s total more than %s %s, the largest total payrun can add up",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,5 +305,33 @@ func TestRun_BalanceHoldReleasedWhenFunded(t *testing.T) {
 	}
 	if got := srv.Stats().PayoutsByReference["B-1"]; got.Count != 1 {
 		t.Errorf("B-1 payouts %+v, want 1 after the balance came back", got)
+	}
+}
+
+// TestRun_TotalOverflowRejectsFile rejects a file whose valid rows add up to
+// more minor units than an int64 holds, instead of paying with a wrapped,
+// negative total.
+func TestRun_TotalOverflowRejectsFile(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("reference,amount,currency,beneficiary_id,instrument_id,method\n")
+	// 999999999999.999 KWD is 10^15 minor units, so 9,300 rows pass 2^63.
+	for i := 0; i < 9300; i++ {
+		fmt.Fprintf(&b, "BIG-%05d,999999999999.999,KWD,ben_01HZX3K9Q2M4N5P6%06d,ins_01HZX3K9Q2M4N5P6%06d,swift\n", i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.csv"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, stderr := runPayrun(t, dir, "run", "big.csv")
+	if code == exitOK {
+		t.Fatalf("run of an overflowing file exit=0\n%s\n%s", stdout, stderr)
+	}
+	if !strings.Contains(stdout+stderr, "largest total") {
+		t.Errorf("output does not name the overflow:\n%s\n%s", stdout, stderr)
+	}
+	if st := srv.Stats(); st.PayoutsCreated != 0 {
+		t.Errorf("%d payouts created from a rejected file", st.PayoutsCreated)
 	}
 }

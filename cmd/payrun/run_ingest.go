@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/payrun/payrun"
 	"github.com/payrun/payrun/ingest"
@@ -158,6 +159,14 @@ func (b *recordBatcher) add(ctx context.Context, rec ingest.Record) error {
 	row, err := b.r.ledgerRow(b.file.ID, rec)
 	if err != nil {
 		return err
+	}
+	if row.State != state.Invalid && b.totals[row.Currency] > math.MaxInt64-row.AmountMinor {
+		// The total would wrap around to a negative one, so the file's
+		// checks could not be trusted.
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+		return &damagedFileError{fe: ingest.TotalOutOfRange(row.Currency)}
 	}
 	b.file.TotalRows++
 	if row.State == state.Invalid {
