@@ -6,14 +6,15 @@ import "strings"
 // list one of ISO 4217 less the fund codes (BOV, CHE, CHW, CLF, COU, MXV,
 // USN, UYI, UYW) and the codes of metals, bond units, XDR, XSU, XUA, XTS
 // (testing) and XXX (no currency). Replaced currencies are left out too: HRK
-// (by EUR in 2023), SLL (by SLE), ZWL (by ZWG), ANG (by XCG) and CUC.
+// (by EUR in 2023), BGN (by EUR on 2026-01-01), SLL (by SLE), ZWL (by ZWG),
+// ANG (by XCG) and CUC.
 // golang.org/x/text/currency cannot decide this, because it accepts withdrawn
 // codes such as DEM and VEF and lacks newer ones such as VES.
-// NOTE: ISO amends the list a few times a year, and BGN, for one, leaves it
-// after Bulgaria adopted the euro on 2026-01-01. Check this list against the
-// current list one when a code is reported missing.
+// NOTE: ISO amends the list a few times a year, and this copy was written
+// without the current list at hand. Check it against list one when a code
+// is reported missing or withdrawn.
 var tenderCodes = func() map[string]bool {
-	const codes = `AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB
+	const codes = `AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB
 		BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD
 		EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS
 		INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD

@@ -14,7 +14,7 @@ func TestCurrencyScaleTenderOnly(t *testing.T) {
 		}
 	}
 
-	withdrawn := []string{"DEM", "FRF", "HRK", "VEF", "MRO", "SLL", "ZWL", "ANG", "CHE", "USN", "CLF", "XDR", "XXX"}
+	withdrawn := []string{"DEM", "FRF", "HRK", "BGN", "VEF", "MRO", "SLL", "ZWL", "ANG", "CHE", "USN", "CLF", "XDR", "XXX"}
 	for _, code := range withdrawn {
 		if _, ok := CurrencyScale(code); ok {
 			t.Errorf("CurrencyScale(%s) accepted a code that is not tender", code)

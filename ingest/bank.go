@@ -56,7 +56,7 @@ func checkCurrency(code string) *finding {
 // replaced them. A redenomination changed the amount too (1 VES is 100,000
 // VEF), so payrun converts no amount.
 var replacedCurrencies = map[string]string{
-	"ATS": "EUR", "BEF": "EUR", "CYP": "EUR", "DEM": "EUR", "EEK": "EUR", "ESP": "EUR",
+	"ATS": "EUR", "BEF": "EUR", "BGN": "EUR", "CYP": "EUR", "DEM": "EUR", "EEK": "EUR", "ESP": "EUR",
 	"FIM": "EUR", "FRF": "EUR", "GRD": "EUR", "HRK": "EUR", "IEP": "EUR", "ITL": "EUR",
 	"LTL": "EUR", "LUF": "EUR", "LVL": "EUR", "MTL": "EUR", "NLG": "EUR", "PTE": "EUR",
 	"SIT": "EUR", "SKK": "EUR",
