@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -220,6 +221,9 @@ type relationships struct {
 // a real workbook, so 16 MiB is ample and stops a compressed bomb.
 const maxMetadataPart = 16 << 20
 
+// readXMLPart decodes a metadata part into v. The part is read whole and
+// checked with partReader first, because Decode skips unknown elements
+// without a bound on their depth.
 func readXMLPart(archive *xlsxPackage, name string, v any) error {
 	file, _, err := archive.open(name)
 	var fe *FileError
@@ -231,14 +235,33 @@ func readXMLPart(archive *xlsxPackage, name string, v any) error {
 	}
 	defer file.Close()
 
-	limited := &io.LimitedReader{R: file, N: maxMetadataPart + 1}
-	if err := xml.NewDecoder(newMarkupLimiter(limited)).Decode(v); err != nil {
-		return fmt.Errorf("parse %s: %w", name, err)
+	data, err := io.ReadAll(io.LimitReader(file, maxMetadataPart+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
 	}
-	if limited.N <= 0 {
+	if len(data) > maxMetadataPart {
 		return fmt.Errorf("parse %s: the part is larger than %d MiB", name, maxMetadataPart>>20)
 	}
+	if err := checkXML(data); err != nil {
+		return fmt.Errorf("parse %s: %w", name, err)
+	}
+	if err := xml.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		return fmt.Errorf("parse %s: %w", name, err)
+	}
 	return nil
+}
+
+// checkXML reads every token of data with partReader.
+func checkXML(data []byte) error {
+	part := newPartReader(bytes.NewReader(data))
+	for {
+		if _, err := part.token(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 // maxCellFormats bounds the cell formats and the custom number formats of
