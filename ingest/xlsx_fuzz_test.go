@@ -59,17 +59,19 @@ const fuzzStyles = `<?xml version="1.0" encoding="UTF-8"?>
 	`<cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="2"/><xf numFmtId="49"/></cellXfs>` +
 	`</styleSheet>`
 
-// fuzzPackage returns the bytes of a workbook with one sheet, whose parts
-// are the given worksheet and shared string table. The parts are stored
-// uncompressed, which keeps each run of a target short.
-func fuzzPackage(sheet, sharedStrings []byte) []byte {
+// zipEntry is one part of a package built by a test.
+type zipEntry struct {
+	name string
+	data []byte
+}
+
+// fuzzParts returns the parts of a workbook with one sheet, "Payouts",
+// whose parts are the given worksheet and shared string table.
+func fuzzParts(sheet, sharedStrings []byte) []zipEntry {
 	const main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 	const rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 	const pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
-	parts := []struct {
-		name string
-		data []byte
-	}{
+	return []zipEntry{
 		{"[Content_Types].xml", []byte(`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 			`<Default Extension="xml" ContentType="application/xml"/></Types>`)},
 		{"_rels/.rels", []byte(`<Relationships xmlns="` + pkg + `"><Relationship Id="rId1" Type="` + rels +
@@ -85,7 +87,16 @@ func fuzzPackage(sheet, sharedStrings []byte) []byte {
 		{"xl/sharedStrings.xml", sharedStrings},
 		{"xl/worksheets/sheet1.xml", sheet},
 	}
+}
 
+// fuzzPackage returns the bytes of the workbook of fuzzParts.
+func fuzzPackage(sheet, sharedStrings []byte) []byte {
+	return zipPackage(fuzzParts(sheet, sharedStrings))
+}
+
+// zipPackage returns the bytes of a zip of the parts, stored uncompressed,
+// which keeps each run of a fuzz target short.
+func zipPackage(parts []zipEntry) []byte {
 	var out bytes.Buffer
 	w := zip.NewWriter(&out)
 	for _, p := range parts {
@@ -94,11 +105,11 @@ func fuzzPackage(sheet, sharedStrings []byte) []byte {
 			_, err = fw.Write(p.data)
 		}
 		if err != nil {
-			panic(fmt.Sprintf("build fuzz package part %s: %v", p.name, err))
+			panic(fmt.Sprintf("build test package part %s: %v", p.name, err))
 		}
 	}
 	if err := w.Close(); err != nil {
-		panic(fmt.Sprintf("finish fuzz package: %v", err))
+		panic(fmt.Sprintf("finish test package: %v", err))
 	}
 	return out.Bytes()
 }

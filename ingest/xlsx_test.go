@@ -3,6 +3,9 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -266,5 +269,326 @@ func TestXLSXNotAWorkbook(t *testing.T) {
 	fe, ok := err.(*FileError)
 	if !ok || fe.Code != CodeXLSXInvalid {
 		t.Fatalf("Open: %v, want %s", err, CodeXLSXInvalid)
+	}
+}
+
+// hostileRows are a header and a valid row for the hostile packages to damage.
+var hostileRows = inlineRow(1, fuzzHeader...) + inlineRow(2, fuzzRowValues("H-1", "12.50")...)
+
+// billionLaughs is a DTD whose entity lol9 expands to 10^9 copies of "lol".
+const billionLaughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">` +
+	`<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+	`<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">` +
+	`<!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>`
+
+// withParts returns parts with each replacement put in place of the part
+// of its name, or added.
+func withParts(parts []zipEntry, replacements ...zipEntry) []zipEntry {
+	out := append([]zipEntry(nil), parts...)
+	for _, r := range replacements {
+		found := false
+		for i := range out {
+			if out[i].name == r.name {
+				out[i], found = r, true
+			}
+		}
+		if !found {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// hostileFileError writes a package and returns the file error that
+// reading it ends with.
+func hostileFileError(t *testing.T, data []byte) *FileError {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hostile.xlsx")
+	mustDo(t, os.WriteFile(path, data, 0o600))
+	fe := readXLSXRecords(t, path, func(*Reader, Record) {})
+	if fe == nil {
+		t.Fatalf("reading the package succeeded, want a file error")
+	}
+	return fe
+}
+
+// wantFileErrorText checks the code and a part of the message of a file error.
+func wantFileErrorText(t *testing.T, fe *FileError, code, text string) {
+	t.Helper()
+	if fe.Code != code {
+		t.Errorf("code %s (%s), want %s", fe.Code, fe.Message, code)
+	}
+	if !strings.Contains(fe.Message, text) {
+		t.Errorf("message %q does not say %q", fe.Message, text)
+	}
+}
+
+// markupBomb returns n bytes of text with a '<' every 1,000 bytes, which a
+// limit on the run between two '<' alone would let through.
+func markupBomb(n int) string {
+	return strings.Repeat(strings.Repeat("x", 999)+"<", n/1000)
+}
+
+func TestXLSXHostileWorksheets(t *testing.T) {
+	table := sharedStringsXML(fuzzStrings)
+	tests := []struct{ name, rows, want string }{
+		{"cell left of the one before", `<row r="3"><c r="C3"><v>1</v></c><c r="A3"><v>2</v></c></row>`,
+			"cell A3 comes after cell C3"},
+		{"cell given twice", `<row r="3"><c r="B3"><v>1</v></c><c r="B3"><v>2</v></c></row>`,
+			"cell B3 comes after cell B3"},
+		{"cell of another row", `<row r="3"><c r="B7"><v>1</v></c></row>`, "names another row"},
+		{"invalid cell reference", `<row r="3"><c r="3B"><v>1</v></c></row>`, "not a column and row"},
+		{"row before the one above", `<row r="5"><c><v>1</v></c></row><row r="3"><c><v>1</v></c></row>`,
+			"has row 3 after row 5"},
+		{"row given twice", `<row r="5"><c><v>1</v></c></row><row r="5"><c><v>1</v></c></row>`,
+			"has row 5 after row 5"},
+		{"invalid row number", `<row r="3x"><c><v>1</v></c></row>`, "not a whole number"},
+		{"row in a row", `<row r="3"><row r="4"/></row>`, "contains another row"},
+		{"other element in sheetData", `<col min="1" max="2"/>`, "only rows belong there"},
+		{"end tag without start", `<row r="3"></c></row>`, "closed by </c>"},
+		{"two values", `<row r="3"><c r="B3"><v>1</v><v>2</v></c></row>`, "two values"},
+		{"element in a value", `<row r="3"><c r="B3"><v>1<b/>2</v></c></row>`, "contains the element <b>"},
+		{"unknown type", `<row r="3"><c r="B3" t="S"><v>1</v></c></row>`, `unknown type "S"`},
+		{"number beyond range", `<row r="3"><c r="B3"><v>1e400</v></c></row>`, "beyond the range"},
+		{"number too small", `<row r="3"><c r="B3"><v>1e-400</v></c></row>`, "beyond the range"},
+		{"not a number", `<row r="3"><c r="B3"><v>NaN</v></c></row>`, "not a number"},
+		{"logical value 7", `<row r="3"><c r="B3" t="b"><v>7</v></c></row>`, "neither 0 nor 1"},
+		{"shared string past the table", `<row r="3"><c r="B3" t="s"><v>999</v></c></row>`,
+			`shared string "999" is not in the workbook's table`},
+		{"negative shared string", `<row r="3"><c r="B3" t="s"><v>-1</v></c></row>`,
+			`shared string "-1" is not in the workbook's table`},
+		{"text too long for a cell", `<row r="3"><c r="B3" t="inlineStr"><is><t>` + strings.Repeat("a", maxCellChars+1) +
+			`</t></is></c></row>`, "more than 32767 characters"},
+		{"CDATA bomb", `<row r="3"><c r="B3" t="str"><v><![CDATA[` + markupBomb(2<<20) + `]]></v></c></row>`,
+			"longer than 1 MiB"},
+		{"comment bomb", `<!--` + markupBomb(2<<20) + `-->`, "longer than 1 MiB"},
+		{"deep nesting", `<row r="3"><c r="B3">` + strings.Repeat("<x>", 200) + strings.Repeat("</x>", 200) + `</c></row>`,
+			"nest more than 128 deep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sheet := worksheetXML(hostileRows, tt.rows)
+			fe := hostileFileError(t, fuzzPackage(sheet, table))
+			wantFileErrorText(t, fe, CodeXLSXInvalid, tt.want)
+		})
+	}
+}
+
+func TestXLSXHostileXML(t *testing.T) {
+	sheet := worksheetXML(hostileRows)
+	table := sharedStringsXML(fuzzStrings)
+	laughs := billionLaughs + `<worksheet><sheetData>` + hostileRows + `<row r="3"><c r="A3" t="str"><v>&lol9;</v></c></row>` +
+		`</sheetData></worksheet>`
+	tests := []struct {
+		name  string
+		parts []zipEntry
+		want  string
+	}{
+		{"billion laughs in the worksheet", fuzzParts([]byte(laughs), table), "<!DOCTYPE>"},
+		{"billion laughs in the shared strings", fuzzParts(sheet, []byte(billionLaughs+`<sst><si><t>&lol9;</t></si></sst>`)),
+			"<!DOCTYPE>"},
+		{"billion laughs in the workbook", withParts(fuzzParts(sheet, table), zipEntry{"xl/workbook.xml",
+			[]byte(billionLaughs + `<workbook><sheets><sheet name="&lol9;" sheetId="1"/></sheets></workbook>`)}), "<!DOCTYPE>"},
+		{"worksheet cut short", fuzzParts(sheet[:len(sheet)-len("</sheetData></worksheet>")], table), "ends inside <sheetData>"},
+		{"extra end tag in the shared strings", fuzzParts(sheet, []byte(`<sst><si><t>a</t></si></si></sst>`)), "closed by </si>"},
+		{"shared strings without sst", fuzzParts(sheet, []byte(`<table><si><t>a</t></si></table>`)), "root element is <table>"},
+		{"shared string too long", fuzzParts(sheet, []byte(`<sst><si><t>`+strings.Repeat("a", maxCellChars+1)+`</t></si></sst>`)),
+			"more than 32767 characters"},
+		{"deep shared strings", fuzzParts(sheet, []byte(`<sst>`+strings.Repeat("<si>", 200)+strings.Repeat("</si>", 200)+`</sst>`)),
+			"nest more than 128 deep"},
+		{"deep workbook", withParts(fuzzParts(sheet, table), zipEntry{"xl/workbook.xml",
+			[]byte(`<workbook>` + strings.Repeat("<x>", 20000) + strings.Repeat("</x>", 20000) + `</workbook>`)}),
+			"nest more than 128 deep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := hostileFileError(t, zipPackage(tt.parts))
+			wantFileErrorText(t, fe, CodeXLSXInvalid, tt.want)
+		})
+	}
+}
+
+// deflatedEntry returns a zip entry of data written n/len(data) times and
+// compressed at the fastest level, which for repeated data still reaches
+// about 195 times.
+func deflatedEntry(t *testing.T, name string, data []byte, n int) []byte {
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	w.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	for _, p := range fuzzParts(nil, sharedStringsXML(fuzzStrings)) {
+		if p.name == name {
+			continue
+		}
+		fw, err := w.Create(p.name)
+		mustDo(t, err)
+		_, err = fw.Write(p.data)
+		mustDo(t, err)
+	}
+	fw, err := w.Create(name)
+	mustDo(t, err)
+	for written := 0; written < n; written += len(data) {
+		_, err = fw.Write(data)
+		mustDo(t, err)
+	}
+	mustDo(t, w.Close())
+	return out.Bytes()
+}
+
+func TestXLSXZipBombs(t *testing.T) {
+	// 70 MiB of empty elements, about 200 times its compressed size: the
+	// zip directory shows the ratio, so nothing is inflated.
+	bomb := deflatedEntry(t, "xl/worksheets/sheet1.xml", bytes.Repeat([]byte("<x/>"), 1<<14), 70<<20)
+	fe := hostileFileError(t, bomb)
+	wantFileErrorText(t, fe, CodeXLSXInvalid, "zip bomb")
+
+	// A 10 KB zip inflates to at most about 10 MB, deflate's limit, which
+	// is read in bounded time: here a run of spaces stops at 1 MiB.
+	spaces := deflatedEntry(t, "xl/worksheets/sheet1.xml", bytes.Repeat([]byte(" "), 1<<14), 10<<20)
+	if len(spaces) > 64<<10 {
+		t.Errorf("the package of 10 MiB of spaces is %d bytes, want a small zip", len(spaces))
+	}
+	fe = hostileFileError(t, spaces)
+	wantFileErrorText(t, fe, CodeXLSXInvalid, "longer than 1 MiB")
+
+	// A zip directory that states an inflated size of 4 GiB for a few bytes
+	// of deflate data is rejected before it is read.
+	var out bytes.Buffer
+	w := zip.NewWriter(&out)
+	for _, p := range fuzzParts(nil, sharedStringsXML(fuzzStrings))[:6] {
+		fw, err := w.Create(p.name)
+		mustDo(t, err)
+		_, err = fw.Write(p.data)
+		mustDo(t, err)
+	}
+	raw, err := w.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate,
+		CompressedSize64: 2, UncompressedSize64: 4 << 30})
+	mustDo(t, err)
+	_, err = raw.Write([]byte{0x03, 0x00}) // an empty final deflate block
+	mustDo(t, err)
+	mustDo(t, w.Close())
+	fe = hostileFileError(t, out.Bytes())
+	wantFileErrorText(t, fe, CodeXLSXInvalid, "zip bomb")
+}
+
+// TestXLSXSharedTextBound reads a sheet whose cells refer to one shared
+// string of 32,000 characters again and again, more text than the sheet
+// may refer to, through the source alone, which is quick.
+func TestXLSXSharedTextBound(t *testing.T) {
+	long := strings.Repeat("7", 32000)
+	table := sharedStringsXML(append(append([]string(nil), fuzzStrings...), long))
+	ref := len(fuzzStrings)
+	var rows strings.Builder
+	rows.WriteString(hostileRows)
+	for r := 3; r < 6000; r++ {
+		fmt.Fprintf(&rows, `<row r="%d"><c r="K%d" t="s"><v>%d</v></c><c r="L%d" t="s"><v>%d</v></c></row>`, r, r, ref, r, ref)
+	}
+	path := filepath.Join(t.TempDir(), "repeated.xlsx")
+	mustDo(t, os.WriteFile(path, fuzzPackage(worksheetXML(rows.String()), table), 0o600))
+
+	src, _, err := openXLSX(path, Profile{})
+	mustDo(t, err)
+	defer src.close()
+	for err == nil {
+		_, err = src.next()
+	}
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("reading the sheet ended with %v, want a file error", err)
+	}
+	wantFileErrorText(t, fe, CodeXLSXInvalid, "times the size of the sheet")
+}
+
+// workbookRels returns a workbook relationship part whose worksheet
+// relationship rId1 points at target.
+func workbookRels(target string) zipEntry {
+	return zipEntry{"xl/_rels/workbook.xml.rels", []byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+		`<Relationship Id="rId1" Type="` + transitionalRelationships + `/worksheet" Target="` + target + `"/>` +
+		`<Relationship Id="rId3" Type="` + transitionalRelationships + `/sharedStrings" Target="sharedStrings.xml"/>` +
+		`</Relationships>`)}
+}
+
+// workbookSheets returns a workbook part that lists the sheets, each with
+// the relationship id rId1.
+func workbookSheets(names ...string) zipEntry {
+	var b strings.Builder
+	b.WriteString(`<workbook xmlns:r="` + transitionalRelationships + `"><sheets>`)
+	for i, name := range names {
+		fmt.Fprintf(&b, `<sheet name="%s" sheetId="%d" r:id="rId1"/>`, name, i+1)
+	}
+	b.WriteString(`</sheets></workbook>`)
+	return zipEntry{"xl/workbook.xml", []byte(b.String())}
+}
+
+func TestXLSXHostilePackages(t *testing.T) {
+	parts := fuzzParts(worksheetXML(hostileRows), sharedStringsXML(fuzzStrings))
+	without := func(name string) []zipEntry {
+		var out []zipEntry
+		for _, p := range parts {
+			if p.name != name {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		parts []zipEntry
+		code  string
+		want  string
+	}{
+		{"worksheet part missing", without("xl/worksheets/sheet1.xml"), CodeXLSXInvalid,
+			"open worksheet xl/worksheets/sheet1.xml"},
+		{"worksheet relationship missing", withParts(parts, zipEntry{"xl/workbook.xml",
+			[]byte(`<workbook xmlns:r="` + transitionalRelationships + `"><sheets><sheet name="Payouts" r:id="rId9"/></sheets></workbook>`)}),
+			CodeXLSXInvalid, `lists sheet "Payouts" but its worksheet part is missing`},
+		{"parts named alike", withParts(parts, zipEntry{"XL/Worksheets/Sheet1.xml", worksheetXML()}), CodeXLSXInvalid,
+			"differ in more than letter case"},
+		// Relationships are followed one step from the package and one
+		// from the workbook, never further, so a cycle cannot loop: a part
+		// linked as the wrong kind is read as that kind.
+		{"sheet is the workbook part", withParts(parts, workbookRels("workbook.xml")), CodeNoHeader, "contains no rows"},
+		{"sheet is its own relationships", withParts(parts, workbookRels("_rels/workbook.xml.rels")), CodeNoHeader,
+			"contains no rows"},
+		{"workbook is the package relationships", withParts(parts, zipEntry{"_rels/.rels",
+			[]byte(`<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+				`<Relationship Id="rId1" Type="` + transitionalRelationships + `/officeDocument" Target="_rels/.rels"/></Relationships>`)}),
+			CodeXLSXInvalid, "read workbook relationships"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fe := hostileFileError(t, zipPackage(tt.parts))
+			wantFileErrorText(t, fe, tt.code, tt.want)
+		})
+	}
+}
+
+func TestXLSXSheetsOfOnePart(t *testing.T) {
+	// A thousand sheets that name one worksheet without a header: the part
+	// is read once and the message lists the first sheets only.
+	names := make([]string, 1000)
+	for i := range names {
+		names[i] = fmt.Sprintf("S%d", i+1)
+	}
+	parts := fuzzParts(worksheetXML(inlineRow(1, "no", "header")), sharedStringsXML(fuzzStrings))
+	fe := hostileFileError(t, zipPackage(withParts(parts, workbookSheets(names...))))
+	wantFileErrorText(t, fe, CodeMissingColumns, "and 980 more sheets")
+	if n := strings.Count(fe.Message, `sheet "S`); n != maxSheetNotes {
+		t.Errorf("message names %d sheets, want %d", n, maxSheetNotes)
+	}
+}
+
+func TestDecodeEscapedSurrogates(t *testing.T) {
+	tests := map[string]string{
+		"_xD83D__xDE00_":        "😀",
+		"a_xD83D_b":             "a\uFFFDb",
+		"_xDE00_":               "\uFFFD",
+		"_xD83D__xD83D__xDE00_": "\uFFFD😀",
+	}
+	for in, want := range tests {
+		if got := decodeEscapes(in); got != want {
+			t.Errorf("decodeEscapes(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
