@@ -329,6 +329,16 @@ func markupBomb(n int) string {
 	return strings.Repeat(strings.Repeat("x", 999)+"<", n/1000)
 }
 
+// farRightRows returns n rows from row first, each with one cell, in the
+// last column of a worksheet.
+func farRightRows(first, n int) string {
+	var b strings.Builder
+	for r := first; r < first+n; r++ {
+		fmt.Fprintf(&b, `<row r="%d"><c r="XFD%d"><v>1</v></c></row>`, r, r)
+	}
+	return b.String()
+}
+
 func TestXLSXHostileWorksheets(t *testing.T) {
 	table := sharedStringsXML(fuzzStrings)
 	tests := []struct{ name, rows, want string }{
@@ -364,6 +374,7 @@ func TestXLSXHostileWorksheets(t *testing.T) {
 		{"comment bomb", `<!--` + markupBomb(2<<20) + `-->`, "longer than 1 MiB"},
 		{"deep nesting", `<row r="3"><c r="B3">` + strings.Repeat("<x>", 200) + strings.Repeat("</x>", 200) + `</c></row>`,
 			"nest more than 128 deep"},
+		{"rows of one cell in column XFD", farRightRows(3, 200), "more than 16 times as many"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

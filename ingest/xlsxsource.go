@@ -35,6 +35,9 @@ type xlsxSource struct {
 	// sharedText counts the bytes of shared strings that the sheet's cells
 	// have referred to, which sharedTextLimit bounds.
 	sharedText, sharedTextLimit uint64
+	// madeCells and storedCells count the cells of the rows so far, with
+	// and without the empty ones for the columns that rows leave out.
+	madeCells, storedCells int
 }
 
 // openXLSX opens the workbook, chooses the sheet and positions it after the
@@ -263,6 +266,7 @@ func (x *xlsxSource) openSheet(name, part string, profile Profile) (*columnMap, 
 	}
 	x.sheetXML, x.sheet, x.row = sheetXML, name, 0
 	x.sharedText, x.sharedTextLimit = 0, maxSharedTextGrace+maxSharedTextRatio*sheetXML.size
+	x.madeCells, x.storedCells = 0, 0
 
 	return locateHeader(x, profile.HeaderRow, profile.Aliases)
 }
@@ -297,6 +301,9 @@ func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 	if n := len(infos); n > 0 {
 		width = infos[n-1].col
 	}
+	if err := x.countCells(width, len(infos)); err != nil {
+		return nil, err
+	}
 	x.cells = append(x.cells[:0], make([]cell, width)...)
 	for _, info := range infos {
 		c, err := x.typedCell(info)
@@ -306,6 +313,32 @@ func (x *xlsxSource) typedCells(infos []cellInfo) ([]cell, error) {
 		x.cells[info.col-1] = c
 	}
 	return x.cells, nil
+}
+
+// Bounds of the empty cells that rows make for the columns they leave out.
+// A row whose one cell is in column XFD makes 16,384 cells for the checks
+// to read, so a sheet of such rows, 40 bytes of XML each, would take hours
+// and gigabytes to validate. The rows of a sheet may make 16 times the
+// cells they store, plus 1,048,576 (64 rows as wide as a worksheet).
+// NOTE: 16 is a judgment: payout rows leave out a few columns at most.
+const (
+	maxMadeCellsRatio = 16
+	maxMadeCellsGrace = 1 << 20
+)
+
+// countCells adds a row of width cells, stored of which the sheet stores,
+// to the counts, and fails when the rows make too many empty cells.
+func (x *xlsxSource) countCells(width, stored int) error {
+	x.madeCells += width
+	x.storedCells += stored
+	if x.madeCells <= maxMadeCellsGrace+maxMadeCellsRatio*x.storedCells {
+		return nil
+	}
+	return fileErrorf(CodeXLSXInvalid,
+		"delete the cells far right of the payouts (Ctrl+End in Excel goes to the last used cell), then save the workbook again",
+		"sheet %q row %d: the rows so far store %d cells but leave so many columns out between them that they make %d, "+
+			"more than %d times as many, which no payout sheet does: the file is damaged or built to slow payrun down",
+		x.sheet, x.row, x.storedCells, x.madeCells, maxMadeCellsRatio)
 }
 
 // typedCell reads a cell by its type. A cell without a value is empty,
