@@ -326,8 +326,8 @@ const (
 	maxMadeCellsGrace = 1 << 20
 )
 
-// countCells adds a row of width cells, stored of which the sheet stores,
-// to the counts, and fails when the rows make too many empty cells.
+// countCells adds a row to the counts: width cells made, of which stored
+// are in the sheet. It fails when the rows make too many empty cells.
 func (x *xlsxSource) countCells(width, stored int) error {
 	x.madeCells += width
 	x.storedCells += stored
