@@ -337,12 +337,13 @@ func FuzzXLSXSheet(f *testing.F) {
 		path := writeFuzzFile(t, dir, "sheet.xlsx", fuzzPackage(sheetXML, table))
 		oracle, damage := readOracleSheet(sheetXML, decodedFuzzStrings)
 		fe := readXLSXRecords(t, path, func(r *Reader, rec Record) {
-			if damage == nil {
-				checkCell(t, r, rec, oracle)
+			if damage != nil && rec.Row >= damage.row {
+				t.Fatalf("record of row %d, want a file error %v", rec.Row, damage)
 			}
+			checkCell(t, r, rec, oracle)
 		})
 		if damage != nil && fe == nil {
-			t.Fatalf("worksheet read to the end, want a file error for: %v", damage)
+			t.Fatalf("worksheet read to the end, want a file error %v", damage)
 		}
 	})
 }
@@ -389,18 +390,22 @@ func FuzzXLSXSharedStrings(f *testing.F) {
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, table []byte) {
 		path := writeFuzzFile(t, dir, "strings.xlsx", fuzzPackage(fuzzSharedSheet, table))
-		items, damage := readOracleStrings(table)
-		var oracle *oracleSheet
-		if damage == nil {
+		// Damage in the table ends the reading before the first row;
+		// damage in the sheet, such as an index past the table, at its row.
+		damage := &oracleDamage{row: 1}
+		items, err := readOracleStrings(table)
+		oracle := &oracleSheet{}
+		if damage.err = err; err == nil {
 			oracle, damage = readOracleSheet(fuzzSharedSheet, items)
 		}
 		fe := readXLSXRecords(t, path, func(r *Reader, rec Record) {
-			if damage == nil {
-				checkCell(t, r, rec, oracle)
+			if damage != nil && rec.Row >= damage.row {
+				t.Fatalf("record of row %d, want a file error %v", rec.Row, damage)
 			}
+			checkCell(t, r, rec, oracle)
 		})
 		if damage != nil && fe == nil {
-			t.Fatalf("workbook read to the end, want a file error for: %v", damage)
+			t.Fatalf("workbook read to the end, want a file error %v", damage)
 		}
 	})
 }

@@ -23,6 +23,7 @@ type xmlNode struct {
 	attrs    []xml.Attr
 	children []*xmlNode
 	text     string // the text directly inside the element
+	closed   bool   // the end tag was read
 }
 
 // attr returns the attribute's value and whether it is there, and an
@@ -51,20 +52,25 @@ func (n *xmlNode) has(name string) bool {
 }
 
 // readTree parses data into its top-level elements. With until set, it
-// stops after the end tag of the first element of that name.
+// stops after the end tag of the first element of that name. On an error
+// it also returns the elements read so far, those not yet closed included.
 func readTree(data []byte, until string) ([]*xmlNode, error) {
 	decoder := xml.NewDecoder(bytes.NewReader(data))
 	var roots, open []*xmlNode
+	var stop *xmlNode
 	for {
 		token, err := decoder.Token()
 		if errors.Is(err, io.EOF) {
 			return roots, nil
 		}
 		if err != nil {
-			return nil, err
+			return roots, err
 		}
 		switch el := token.(type) {
 		case xml.StartElement:
+			if len(open) == maxElementDepth {
+				return roots, errors.New("elements nest too deep")
+			}
 			n := &xmlNode{name: el.Name.Local, attrs: el.Attr}
 			if len(open) == 0 {
 				roots = append(roots, n)
@@ -72,11 +78,14 @@ func readTree(data []byte, until string) ([]*xmlNode, error) {
 				parent := open[len(open)-1]
 				parent.children = append(parent.children, n)
 			}
+			if stop == nil && n.name == until {
+				stop = n
+			}
 			open = append(open, n)
 		case xml.EndElement:
 			n := open[len(open)-1]
-			open = open[:len(open)-1]
-			if n.name == until && until != "" {
+			n.closed, open = true, open[:len(open)-1]
+			if n == stop {
 				return roots, nil
 			}
 		case xml.CharData:
@@ -84,7 +93,7 @@ func readTree(data []byte, until string) ([]*xmlNode, error) {
 				open[len(open)-1].text += string(el)
 			}
 		case xml.Directive:
-			return nil, errors.New("the part has a directive such as <!DOCTYPE>")
+			return roots, errors.New("the part has a directive such as <!DOCTYPE>")
 		}
 	}
 }
@@ -113,35 +122,53 @@ type oracleSheet struct {
 	rows map[int]map[int]oracleCell
 }
 
-// readOracleSheet reads a worksheet with the shared strings table. The error
-// names the first damage that the reader must report as a file error.
-func readOracleSheet(data []byte, table []string) (*oracleSheet, error) {
-	roots, err := readTree(data, "sheetData")
-	if err != nil {
-		return nil, err
-	}
+// oracleDamage is the first damage in a worksheet, which the reader must
+// report as a file error: it may return the rows before it, but no record
+// of row and later.
+type oracleDamage struct {
+	row int
+	err error
+}
+
+func (d *oracleDamage) Error() string { return fmt.Sprintf("from row %d: %v", d.row, d.err) }
+
+// readOracleSheet reads a worksheet with the shared strings table: its
+// rows up to the first damage, if any.
+func readOracleSheet(data []byte, table []string) (*oracleSheet, *oracleDamage) {
+	roots, treeErr := readTree(data, "sheetData")
 	sheet := &oracleSheet{rows: make(map[int]map[int]oracleCell)}
 	sheetData := firstElement(roots, "sheetData")
+	last := 0
+	damage := func(err error) (*oracleSheet, *oracleDamage) { return sheet, &oracleDamage{row: last + 1, err: err} }
 	if sheetData == nil {
+		if treeErr != nil {
+			return damage(treeErr)
+		}
 		return sheet, nil
 	}
 
-	last := 0
 	for _, row := range sheetData.children {
+		if !row.closed {
+			break
+		}
 		if row.name != "row" {
-			return nil, fmt.Errorf("<%s> in <sheetData>", row.name)
+			return damage(fmt.Errorf("<%s> in <sheetData>", row.name))
 		}
 		num, err := oracleNumber(row, "r", last+1, maxSheetRows)
 		if err != nil || num <= last || num > maxSheetRows {
-			return nil, fmt.Errorf("row number after row %d: %v", last, err)
+			return damage(fmt.Errorf("row number after row %d: %v", last, err))
 		}
 		if row.has("row") {
-			return nil, fmt.Errorf("row %d contains a row", num)
+			return damage(fmt.Errorf("row %d contains a row", num))
 		}
-		if sheet.rows[num], err = oracleCells(row, num, table); err != nil {
-			return nil, fmt.Errorf("row %d: %w", num, err)
+		cells, err := oracleCells(row, num, table)
+		if err != nil {
+			return damage(fmt.Errorf("row %d: %w", num, err))
 		}
-		last = num
+		sheet.rows[num], last = cells, num
+	}
+	if treeErr != nil || !sheetData.closed {
+		return damage(fmt.Errorf("XML: %v", treeErr))
 	}
 	return sheet, nil
 }
