@@ -59,7 +59,7 @@ func readSharedStrings(archive *xlsxPackage, name string) (*sharedStrings, error
 	}
 	defer part.Close()
 
-	table, err := readStringTable(part, min(size, maxSharedStringBytes))
+	table, err := readStringTable(part, min(size, maxInflateGrace))
 	if err != nil {
 		return nil, fileErrorf(CodeXLSXInvalid, "save the workbook again as .xlsx", "parse %s: %v", name, err)
 	}
@@ -81,9 +81,9 @@ type stringTableReader struct {
 }
 
 // readStringTable streams the <si> items: the text of their <t> elements,
-// directly or in rich-text runs, without phonetic guides (<rPh>). size,
-// the inflated size of the part, bounds the text, so the table is sized
-// once.
+// directly or in rich-text runs, without phonetic guides (<rPh>). The text
+// is sized for size bytes at first, which the part's inflated size bounds,
+// so a table up to that size is not copied as it grows.
 func readStringTable(r io.Reader, size uint64) (*sharedStrings, error) {
 	t := &stringTableReader{part: newPartReader(r)}
 	t.all.Grow(int(size))
