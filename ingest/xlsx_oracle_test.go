@@ -13,9 +13,9 @@ import (
 )
 
 // The oracle reads a worksheet or a shared string table a second way, to
-// tell what its cells hold: with Token, which checks that each element is
-// closed by its own end tag, into a tree, read by the rules that the
-// reader follows.
+// tell what its cells contain. It parses the part with Token, which checks
+// that each element is closed by its own end tag, into a tree, and reads
+// the tree by the rules that the reader follows.
 
 // xmlNode is one element with its attributes, child elements and text.
 type xmlNode struct {
@@ -110,8 +110,8 @@ func firstElement(nodes []*xmlNode, name string) *xmlNode {
 	return nil
 }
 
-// oracleCell is what a cell holds; known is false for a date, an error or
-// an uncalculated formula, whose text the oracle does not work out.
+// oracleCell is the text of a cell. known is false for a date, an error
+// or an uncalculated formula, because the oracle does not work out their text.
 type oracleCell struct {
 	text  string
 	known bool
@@ -123,8 +123,8 @@ type oracleSheet struct {
 }
 
 // oracleDamage is the first damage in a worksheet, which the reader must
-// report as a file error: it may return the rows before it, but no record
-// of row and later.
+// report as a file error. The reader may return the rows before it, but no
+// record of row or a later one.
 type oracleDamage struct {
 	row int
 	err error
