@@ -132,6 +132,9 @@ const (
 	CodeAmountTooManyDigits  = "amount_too_many_digits"
 	CodeAmountTooManyDecimal = "amount_too_many_decimals"
 	CodeAmountAboveMaximum   = "amount_above_maximum"
+	// CodeAmountPercentCell is an XLSX amount cell formatted as a
+	// percentage, which shows a hundred times the value it stores.
+	CodeAmountPercentCell = "amount_percent_cell"
 
 	CodeCurrencyInvalid = "currency_invalid"
 	CodeCountryInvalid  = "country_invalid"

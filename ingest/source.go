@@ -29,6 +29,9 @@ type cell struct {
 	// ascii is true when the source has checked that text is 7-bit ASCII,
 	// so the validator need not check again.
 	ascii bool
+	// percent is true for a number cell whose format shows it as a
+	// percentage: a cell that shows 50% stores 0.5.
+	percent bool
 }
 
 // sourceRow is one row of a file, header included.

@@ -462,9 +462,12 @@ func (c *rowCheck) parseAmountCell() (decimal.Decimal, int, *finding) {
 	text := c.value(colAmount)
 	switch c.amountCell().kind {
 	case cellNumber:
-		// NOTE: a number cell formatted as a percentage shows 50% and
-		// stores 0.5. The cell does not carry its number format, so such
-		// a cell pays 0.5 and is not rejected.
+		if c.amountCell().percent {
+			return decimal.Zero, 0, &finding{CodeAmountPercentCell,
+				"the cell is formatted as a percentage, so it shows the value times 100 with a % sign (" + text +
+					" shows as " + percentText(text) + ")",
+				"format the amount column as a number, enter the amounts again and re-export"}
+		}
 		return parseNumberCell(text)
 	case cellBool:
 		return decimal.Zero, 0, &finding{CodeAmountInvalid, "the cell holds the logical value " + text + ", not an amount",
@@ -512,6 +515,16 @@ func parseNumberCell(text string) (decimal.Decimal, int, *finding) {
 			"remove the row, or enter the amount to pay"}
 	}
 	return amountValue(value.Truncate(0).String(), fractionDigits(value))
+}
+
+// percentText is how a percentage format shows a stored number, such as
+// "50%" for 0.5.
+func percentText(stored string) string {
+	value, err := decimal.NewFromString(stored)
+	if err != nil {
+		return stored + " × 100%"
+	}
+	return value.Shift(2).String() + "%"
 }
 
 func fractionDigits(d decimal.Decimal) string {

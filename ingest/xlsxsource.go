@@ -446,7 +446,11 @@ func (x *xlsxSource) numberCell(info cellInfo) (cell, error) {
 		return cell{}, x.damagedCell(info, "the number %s is beyond the range of a spreadsheet number", shorten(text))
 	}
 
-	if format := x.formats.dateFormat(info.style); format != notDate {
+	format := x.formats.dateFormat(info.style)
+	if format == percentNumber {
+		return cell{text: text, kind: cellNumber, percent: true}, nil
+	}
+	if format != notDate {
 		if t, ok := x.serialTime(number); ok {
 			return cell{text: formatDate(t, format), kind: cellDate}, nil
 		}
@@ -555,9 +559,10 @@ func formatDate(t time.Time, format dateFormat) string {
 type dateFormat uint8
 
 const (
-	notDate  dateFormat = iota // a number format
-	dateOnly                   // the date without a time of day
-	dateTime                   // a time of day, possibly with the date
+	notDate       dateFormat = iota // a number format
+	dateOnly                        // the date without a time of day
+	dateTime                        // a time of day, possibly with the date
+	percentNumber                   // a number shown times 100 with a % sign
 )
 
 // classifyNumberFormat classifies a number format: a custom format code by
@@ -572,6 +577,8 @@ func classifyNumberFormat(id int, custom string) dateFormat {
 		return classifyFormatCode(custom)
 	}
 	switch {
+	case id == 9 || id == 10:
+		return percentNumber
 	case id >= 14 && id <= 17, id >= 27 && id <= 31, id == 36, id >= 50 && id <= 54, id == 57, id == 58:
 		return dateOnly
 	case id >= 18 && id <= 22, id >= 32 && id <= 35, id >= 45 && id <= 47, id == 55, id == 56:
@@ -588,7 +595,7 @@ func classifyFormatCode(code string) dateFormat {
 	if strings.EqualFold(code, "General") {
 		return notDate
 	}
-	hasDate, hasTime := false, false
+	hasDate, hasTime, hasPercent := false, false, false
 	inQuote := false
 	for i := 0; i < len(code); i++ {
 		c := code[i]
@@ -607,6 +614,8 @@ func classifyFormatCode(code string) dateFormat {
 			i += end
 		case c == '\\' || c == '_' || c == '*':
 			i++
+		case c == '%':
+			hasPercent = true
 		default:
 			switch c | 0x20 {
 			case 'y', 'd', 'm':
@@ -621,6 +630,8 @@ func classifyFormatCode(code string) dateFormat {
 		return dateTime
 	case hasDate:
 		return dateOnly
+	case hasPercent:
+		return percentNumber
 	}
 	return notDate
 }
