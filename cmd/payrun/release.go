@@ -20,8 +20,10 @@ func (a *app) releaseCmd() *cobra.Command {
 		Short: "Submit a file held by a guard, after a person has checked it",
 		Long: `Release records who released a held file and when, then submits its rows.
 A file held for approval needs --approver, and the approver must not be the
-operating-system user who ingested the file. Files held for insufficient
-balance are checked again by every run and need no release.`,
+operating-system user who ingested the file. Release lifts only the hold of the
+file: its rows still pass the balance check before they are submitted. Files
+held for insufficient balance cannot be released, because every run checks
+their balance again and pays them once the account covers them.`,
 		Example: `  payrun release 3f2a9c1b7d4e --approver "Dana Fischer"`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +39,7 @@ balance are checked again by every run and need no release.`,
 	f.StringVar(&o.metrics, "metrics-file", "", "write Prometheus text-format metrics to this file at the end")
 	f.StringVar(&approver, "approver", "", "name of the person who checked and approves the file (required for files held for approval)")
 	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details")
+	f.StringVar(&o.feeBuffer, "fee-buffer", "2%", "margin over the payout amounts that the balance must cover before pending rows are sent, in percent")
 	return cmd
 }
 
@@ -78,10 +81,15 @@ func (a *app) release(ctx context.Context, o *runOptions, cmd *cobra.Command, fi
 }
 
 // checkRelease returns who releases the file. An approval hold needs an
-// approver other than the user who ingested the file (four-eyes rule).
+// approver other than the user who ingested the file (four-eyes rule). A
+// balance hold is rejected, because a release would skip the balance check
+// that lifts it.
 func checkRelease(file *state.File, approver, user string) (string, error) {
 	if file.Status != state.FileHeld {
 		return "", usageError("file %s is not held (status %s): nothing to release", file.ID, file.Status)
+	}
+	if file.HoldKind == state.HoldBalance {
+		return "", usageError("file %s is held because the balance does not cover it: every run rechecks the balance, so top up the account and run payrun again", file.ID)
 	}
 	if file.HoldKind != state.HoldApproval {
 		if approver != "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -43,6 +44,7 @@ With --reference, a rejected row of that reference is sent again under a new key
 	f.StringVar(&runID, "run", "", "only rows last sent by this run id")
 	f.StringVar(&reference, "reference", "", "only the row of this reference; a rejected row is sent again under a new key")
 	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details")
+	f.StringVar(&o.feeBuffer, "fee-buffer", "2%", "margin over the payout amounts that the balance must cover before pending rows are sent, in percent")
 	return cmd
 }
 
@@ -87,7 +89,19 @@ func (r *runner) resubmitSteps(ctx context.Context, command string) error {
 			return err
 		}
 	}
+	if r.sendsPending() {
+		if err := r.checkBalances(ctx); err != nil {
+			return err
+		}
+	}
 	return r.submit(ctx)
+}
+
+// sendsPending reports whether the rows selected for submission include
+// pending ones, which must pass the balance check first. Retry alone sends
+// only rows whose first attempt was already made.
+func (r *runner) sendsPending() bool {
+	return len(r.onlyStates) == 0 || slices.Contains(r.onlyStates, state.Pending)
 }
 
 // openForSubmit loads the config, takes the run lock and opens the existing

@@ -61,6 +61,9 @@ type runSummary struct {
 	Unfinished int `json:"unfinished"`
 	// Held counts the held rows among them.
 	Held int `json:"held"`
+	// HeldBalance counts the held rows whose hold is insufficient balance,
+	// which the next run checks again without a release.
+	HeldBalance int `json:"held_balance"`
 }
 
 type fileSummary struct {
@@ -99,6 +102,13 @@ func (r *runner) finish(ctx context.Context, stepErr error) error {
 	}
 	if counts, err := r.ledger.StateCounts(ctx, ""); err == nil {
 		sum.Unfinished, sum.Held = unfinished(counts), counts[state.Held]
+	}
+	if sum.Held > 0 {
+		n, err := r.balanceHeldRows(ctx)
+		if err != nil {
+			r.a.logger.Error("rows held for balance not counted", "error", err)
+		}
+		sum.HeldBalance = n
 	}
 	if err := r.writeReports(ctx, &sum, rows); err != nil {
 		r.a.logger.Error("reports not written", "error", err)
@@ -278,12 +288,47 @@ func (r *runner) printSummary(w io.Writer, sum *runSummary) {
 	if n := sum.Unfinished - sum.Held; n > 0 {
 		fmt.Fprintf(w, "unfinished rows in the ledger: %d; the next run or 'payrun retry' continues them\n", n)
 	}
-	if sum.Held > 0 {
-		fmt.Fprintf(w, "held rows in the ledger: %d; 'payrun status' shows why; release a checked file with 'payrun release FILE_ID', or discard it with 'payrun discard FILE_ID'\n", sum.Held)
+	if sum.HeldBalance > 0 {
+		fmt.Fprintf(w, "rows held for insufficient balance: %d; top up the account and run payrun again, which rechecks the balance (no release needed)\n", sum.HeldBalance)
+	}
+	if n := sum.Held - sum.HeldBalance; n > 0 {
+		fmt.Fprintf(w, "held rows in the ledger: %d; 'payrun status' shows why; release a checked file with 'payrun release FILE_ID', or discard it with 'payrun discard FILE_ID'\n", n)
 	}
 	if len(sum.Reports) > 0 {
 		fmt.Fprintf(w, "reports: %s\n", reportDir(sum.Reports))
 	}
+}
+
+// balanceHeldRows counts the ledger's held rows whose hold is insufficient
+// balance: those of files held for balance, and rows of active files that the
+// submission held when Anton reported the balance short.
+func (r *runner) balanceHeldRows(ctx context.Context) (int, error) {
+	files, err := r.ledger.Files(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range files {
+		switch {
+		case f.Status == state.FileHeld && f.HoldKind == state.HoldBalance:
+			counts, err := r.ledger.StateCounts(ctx, f.ID)
+			if err != nil {
+				return n, err
+			}
+			n += counts[state.Held]
+		case f.Status == state.FileActive:
+			rows, err := r.ledger.Rows(ctx, state.RowFilter{FileID: f.ID, States: []state.State{state.Held}})
+			if err != nil {
+				return n, err
+			}
+			for _, row := range rows {
+				if row.ErrorCode == state.HoldBalance {
+					n++
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 // describeProblem returns one line about a row that was not paid. The

@@ -100,7 +100,8 @@ func invalidLimit(spec string, total int) (int, error) {
 
 // checkBalances holds active files, in ingest order, whose pending rows the
 // available balance per source currency (with the fee buffer) cannot cover.
-// Balance holds are checked again on every run.
+// Balance holds are checked again on every run. With a --file or release
+// selection, only the selected file is checked, because no other is sent.
 func (r *runner) checkBalances(ctx context.Context) error {
 	balances, err := r.api.client.Balances(ctx)
 	if err != nil {
@@ -122,7 +123,7 @@ func (r *runner) checkBalances(ctx context.Context) error {
 		return err
 	}
 	for _, f := range files {
-		if f.Status != state.FileActive {
+		if f.Status != state.FileActive || (r.only.FileID != "" && f.ID != r.only.FileID) {
 			continue
 		}
 		need, err := r.fileNeeds(ctx, f.ID)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,14 @@ import (
 // runPayrun runs the CLI in-process and returns its exit code and outputs.
 func runPayrun(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	code, stdout, stderr, _ := runPayrunErr(t, context.Background(), dir, args...)
+	return code, stdout, stderr
+}
+
+// runPayrunErr runs the CLI in-process with ctx and also returns the error
+// message that main prints, or "" when there is none.
+func runPayrunErr(t *testing.T, ctx context.Context, dir string, args ...string) (int, string, string, string) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	a := newApp(&stdout, &stderr)
 	cmd := a.root()
@@ -24,8 +33,12 @@ func runPayrun(t *testing.T, dir string, args ...string) (int, string, string) {
 		t.Fatal(err)
 	}
 	defer os.Chdir(old)
-	err := cmd.ExecuteContext(context.Background())
-	return exitCode(err), stdout.String(), stderr.String()
+	err := cmd.ExecuteContext(ctx)
+	message := ""
+	if err != nil && !errors.Is(err, errQuiet) {
+		message = err.Error()
+	}
+	return exitCode(err), stdout.String(), stderr.String(), message
 }
 
 // startSandbox starts a sandbox on loopback and points the environment at it.
