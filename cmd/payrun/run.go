@@ -61,7 +61,8 @@ Exit status: 0 success or nothing to do; 1 finished, but some rows are invalid,
 rejected, conflict or retryable; 2 usage or configuration error, or an unreadable
 file; 3 another run holds the ledger lock; 4 stopped or held (authentication,
 breaker, insufficient balance, a guard, a balance below --min-balance);
-130 interrupted.`,
+130 interrupted (a file whose recording was interrupted is read again by the
+next run).`,
 		Example: `  payrun run --sandbox samples/payouts-clean.csv
   ANTON_API_KEY=ak_test_... payrun run --reports reports/ inbox/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -120,7 +121,8 @@ type runner struct {
 type fileOutcome struct {
 	source *sourceFile
 	file   *state.File
-	// status is new, resumed, duplicate, rejected or held.
+	// status is new, resumed, duplicate, rejected, held, released or
+	// interrupted (recording stopped, partial rows discarded).
 	status string
 	note   string
 }
@@ -209,6 +211,9 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 	}
 	r.finishPendingMoves(ctx)
 	found, skipped, err := discover(ctx, sources, r.discoverOptions())
+	if err != nil && ctx.Err() != nil {
+		return withCode(exitInterrupted, errors.New("interrupted while looking for payout files; nothing new was recorded, and the next run looks again"))
+	}
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
@@ -218,7 +223,11 @@ func (r *runner) steps(ctx context.Context, sources []string) error {
 	}
 
 	for _, src := range found {
-		if err := r.ingestSource(ctx, src); err != nil {
+		err := r.ingestSource(ctx, src)
+		if err != nil && ctx.Err() != nil && exitCode(err) != exitInterrupted {
+			return withCode(exitInterrupted, fmt.Errorf("interrupted during ingest of %s: %w; the next run reads the file again", src.Location, err))
+		}
+		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {

@@ -146,6 +146,13 @@ func (r *runner) summarise(ctx context.Context) (runSummary, []*state.ReportRow,
 		if out.status == "duplicate" {
 			duplicateFile[out.file.ID] = true
 		}
+		if out.status == "interrupted" {
+			// The file's partial rows were discarded, or the next run
+			// discards them: none of them is pending.
+			sum.Files = append(sum.Files, fileSummary{FileID: out.file.ID, Name: firstNonEmpty(out.source.Name, out.file.Name),
+				Source: out.source.Location, Status: out.status, Note: out.note, States: map[string]int{}})
+			continue
+		}
 		rows, err := r.ledger.ReportRows(ctx, state.ReportFilter{FileID: out.file.ID})
 		if err != nil {
 			return sum, nil, err

@@ -80,6 +80,9 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 		return err
 	}
 	totals, err := r.recordRecords(ctx, file, reader)
+	if err != nil && ctx.Err() != nil {
+		return r.abandonIngest(ctx, out)
+	}
 	var damaged *damagedFileError
 	if errors.As(err, &damaged) {
 		return r.rejectRecordedFile(ctx, out, damaged.fe)
@@ -87,14 +90,35 @@ func (r *runner) ingestSource(ctx context.Context, src *sourceFile) error {
 	if err != nil {
 		return err
 	}
-	// Until this point the file is ingesting; a crash before it makes the next
-	// run discard the partial rows and ingest the file again.
-	if err := r.ledger.FinishIngest(ctx, file); err != nil {
+
+	// Until FinishIngest the file is ingesting; a crash before it makes the
+	// next run discard the partial rows and ingest the file again. After it,
+	// an interrupt must not stop the guards halfway, or a later run would pay
+	// a file that a guard holds.
+	// NOTE: a crash between FinishIngest and the hold still leaves an active
+	// file without its guard, because the two are separate transactions.
+	recorded := context.WithoutCancel(ctx)
+	if err := r.ledger.FinishIngest(recorded, file); err != nil {
 		return err
 	}
 	log.Info("file recorded", "file_id", file.ID, "rows", file.TotalRows, "valid", file.ValidRows,
 		"invalid", file.InvalidRows, "totals", totals.Strings())
-	return r.guardFile(ctx, out, control, totals, approval)
+	return r.guardFile(recorded, out, control, totals, approval)
+}
+
+// abandonIngest ends a file whose recording an interrupt stopped: its partial
+// rows are deleted now, as the next run would do, so neither the summary nor
+// the ledger shows them as pending, and the next run reads the file again.
+func (r *runner) abandonIngest(ctx context.Context, out *fileOutcome) error {
+	f := out.file
+	out.status = "interrupted"
+	out.note = "interrupted before the file was fully recorded; none of its rows is in the ledger, and the next run reads the file again"
+	if _, err := r.ledger.DiscardIncompleteFiles(context.WithoutCancel(ctx)); err != nil {
+		r.a.logger.Error("partly recorded file not discarded; the next run discards it", "file_id", f.ID, "error", err)
+	} else {
+		r.a.logger.Warn("ingest interrupted; partly recorded file discarded", "file_id", f.ID, "file", f.Source)
+	}
+	return withCode(exitInterrupted, fmt.Errorf("interrupted while recording file %s (%s): the file was not fully recorded, and the next run reads it again", f.ID, f.Name))
 }
 
 // damagedFileError is a file-level problem that reading found below rows
