@@ -112,6 +112,9 @@ func openForSubmit(ctx context.Context, o *runOptions, cmd *cobra.Command) (*con
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := o.validate(); err != nil {
+		return nil, nil, nil, withCode(exitUsage, err)
+	}
 	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 	lock, err := acquireLock(path)
 	if err != nil {

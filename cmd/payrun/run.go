@@ -40,6 +40,7 @@ type runOptions struct {
 	allowBankChange bool
 	adoptWindow     time.Duration
 	expectRows      int
+	expectRowsSet   bool
 	expectTotals    []string
 
 	// only narrows the rows that retry submits.
@@ -66,6 +67,7 @@ next run).`,
 		Example: `  payrun run --sandbox samples/payouts-clean.csv
   ANTON_API_KEY=ak_test_... payrun run --reports reports/ inbox/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.expectRowsSet = cmd.Flags().Changed("expect-rows")
 			return a.run(cmd.Context(), o, args, cmd.Flags())
 		},
 	}

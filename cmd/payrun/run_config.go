@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/spf13/pflag"
 
 	"github.com/payrun/payrun/reconcile"
@@ -59,15 +60,20 @@ func (o *runOptions) applyConfig(cfg *config, flags *pflag.FlagSet) error {
 	return nil
 }
 
-// parseAmounts parses repeated CUR=AMOUNT flags.
+// parseAmounts parses repeated CUR=AMOUNT flags whose amounts are decimals of
+// 0 or more.
 func parseAmounts(flag string, values []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, v := range values {
 		cur, amount, ok := strings.Cut(v, "=")
-		if !ok || strings.TrimSpace(cur) == "" || strings.TrimSpace(amount) == "" {
+		cur, amount = strings.ToUpper(strings.TrimSpace(cur)), strings.TrimSpace(amount)
+		if !ok || cur == "" || amount == "" {
 			return nil, fmt.Errorf("invalid %s %q: use CUR=AMOUNT, for example EUR=1000.00", flag, v)
 		}
-		out[strings.ToUpper(strings.TrimSpace(cur))] = strings.TrimSpace(amount)
+		if value, err := decimal.NewFromString(amount); err != nil || value.IsNegative() {
+			return nil, fmt.Errorf("invalid %s %q: the amount must be a decimal of 0 or more, for example EUR=1000.00", flag, v)
+		}
+		out[cur] = amount
 	}
 	return out, nil
 }
@@ -91,11 +97,28 @@ func (o *runOptions) validate() error {
 	if _, err := parseAmounts("--min-balance", o.minBalance); err != nil {
 		return err
 	}
-	if _, err := parseAmounts("--expect-total", o.expectTotals); err != nil {
+	if _, err := o.flagControl(); err != nil {
 		return err
 	}
-	if o.api.concurrency < 1 {
-		return fmt.Errorf("invalid --concurrency %d: use 1 or more", o.api.concurrency)
+	if o.settle < 0 {
+		return fmt.Errorf("invalid --settle %s: use a duration of 0 or more, such as 2m", o.settle)
+	}
+	if o.adoptWindow < 0 {
+		return fmt.Errorf("invalid --adopt-window %s: use a duration of 0 or more, such as 720h", o.adoptWindow)
+	}
+	return o.api.validate()
+}
+
+// validate checks the numeric flags that every command talking to Anton has.
+func (o *apiOptions) validate() error {
+	if o.rate < 0 {
+		return fmt.Errorf("invalid --rate %d: use requests per minute above 0, or 0 for the merchant's limit", o.rate)
+	}
+	if o.concurrency < 1 {
+		return fmt.Errorf("invalid --concurrency %d: use 1 or more", o.concurrency)
+	}
+	if o.retryBudget < 0 {
+		return fmt.Errorf("invalid --retry-budget %d: use a number of retries of 0 or more", o.retryBudget)
 	}
 	return nil
 }

@@ -56,20 +56,12 @@ func (r *runner) hold(ctx context.Context, out *fileOutcome, kind, reason string
 // control returns the expected rows and totals from the flags, else from the
 // FILE.control sidecar, else nil.
 func (r *runner) control(src *sourceFile) (*ingest.Control, error) {
-	if r.o.expectRows >= 0 || len(r.o.expectTotals) > 0 {
-		c := &ingest.Control{Totals: map[string]string{}}
-		if r.o.expectRows >= 0 {
-			n := r.o.expectRows
-			c.Rows = &n
-		}
-		for _, t := range r.o.expectTotals {
-			cur, amount, ok := strings.Cut(t, "=")
-			if !ok {
-				return nil, usageError("invalid --expect-total %q: use CUR=AMOUNT, for example EUR=6975.25", t)
-			}
-			c.Totals[strings.ToUpper(strings.TrimSpace(cur))] = strings.TrimSpace(amount)
-		}
-		return c, nil
+	flagged, err := r.o.flagControl()
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	if flagged != nil {
+		return flagged, nil
 	}
 	if strings.HasPrefix(src.Location, "s3://") {
 		return src.control, nil
@@ -77,6 +69,28 @@ func (r *runner) control(src *sourceFile) (*ingest.Control, error) {
 	c, err := ingest.ReadControl(src.LocalPath)
 	if err != nil {
 		return nil, withCode(exitUsage, fmt.Errorf("%s: %w; fix the control file (rows = N, and quoted totals such as EUR = \"6975.25\") and run payrun again", ingest.ControlPath(src.Location), err))
+	}
+	return c, nil
+}
+
+// flagControl returns the control of --expect-rows and --expect-total, or nil
+// when neither is set. Its totals pass the same checks as a FILE.control.
+func (o *runOptions) flagControl() (*ingest.Control, error) {
+	if !o.expectRowsSet && len(o.expectTotals) == 0 {
+		return nil, nil
+	}
+	c := &ingest.Control{}
+	if o.expectRowsSet {
+		if o.expectRows < 0 {
+			return nil, fmt.Errorf("invalid --expect-rows %d: use a count of valid rows, 0 or more", o.expectRows)
+		}
+		n := o.expectRows
+		c.Rows = &n
+	}
+	for _, t := range o.expectTotals {
+		if err := c.ParseControlTotal(t); err != nil {
+			return nil, fmt.Errorf("invalid --expect-total %q: %w", t, err)
+		}
 	}
 	return c, nil
 }

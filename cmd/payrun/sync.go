@@ -65,6 +65,9 @@ read; 2 usage or configuration error; 4 stopped (authentication, breaker);
 }
 
 func (a *app) sync(ctx context.Context, o *syncOptions) error {
+	if err := o.api.validate(); err != nil {
+		return withCode(exitUsage, err)
+	}
 	started := time.Now()
 	lo := ledgerOptions{path: o.ledger, sandbox: o.api.sandbox}
 	led, err := lo.open(ctx)
