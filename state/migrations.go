@@ -176,4 +176,15 @@ CREATE TABLE moves (
 ) STRICT;
 CREATE INDEX moves_pending ON moves (id) WHERE state = 'pending';
 `},
+	// create_ledger_api records whether the ledger's payouts went to the
+	// built-in sandbox or to Anton, so one ledger never mixes the two. The
+	// single row is written on first use, not here: a ledger from before this
+	// step gets the API of the next command that talks to one.
+	{"create_ledger_api", `
+CREATE TABLE ledger_api (
+	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	api         TEXT NOT NULL CHECK (api IN ('sandbox', 'anton')),
+	recorded_at TEXT NOT NULL
+) STRICT;
+`},
 }

@@ -43,21 +43,6 @@ func (o *apiOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.retryBudget, "retry-budget", 2000, "maximum retries of all requests in one run")
 }
 
-// ledgerPath returns the ledger path: --ledger, PAYRUN_LEDGER, or the default
-// for the mode.
-func ledgerPath(flag string, sandboxMode bool) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv("PAYRUN_LEDGER"); env != "" {
-		return env
-	}
-	if sandboxMode {
-		return "payrun-sandbox.db"
-	}
-	return "payrun.db"
-}
-
 // apiSession is a configured Anton client, with the sandbox it runs against
 // when --sandbox is set.
 type apiSession struct {
@@ -82,8 +67,15 @@ const inProcessSandboxRate = 5000
 const metaSandboxKey = "sandbox_api_key"
 
 // openAPI builds the client: against an in-process sandbox, or against the
-// URL and key from the environment.
+// URL and key from the environment. A ledger, when given, must belong to the
+// same kind of API (see claimLedgerAPI).
 func (a *app) openAPI(ctx context.Context, o *apiOptions, led *state.Ledger, observe func(submit.Attempt)) (*apiSession, error) {
+	if led != nil {
+		if err := a.claimLedgerAPI(ctx, led, o.sandbox); err != nil {
+			return nil, err
+		}
+	}
+
 	s := &apiSession{clock: submit.NewAntonClock()}
 	key, baseURL, err := a.apiEndpoint(ctx, o, led, s)
 	if err != nil {

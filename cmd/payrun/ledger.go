@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -165,12 +166,46 @@ func (a *app) ledgerCheck(ctx context.Context, lo *ledgerOptions) error {
 	return nil
 }
 
+// Default ledger files, in the working directory.
+const (
+	defaultLedger = "payrun.db"
+	sandboxLedger = "payrun-sandbox.db"
+)
+
 // configLedgerPath returns the ledger path of a command that reads the [run]
 // table: --ledger, then PAYRUN_LEDGER, then the config file's ledger, then
-// the default. The environment wins over the config file.
+// payrun.db. With --sandbox only --ledger replaces payrun-sandbox.db, so that
+// sandbox payouts never reach a configured real ledger. The configured path
+// that --sandbox sets aside is logged through slog's default logger, which
+// the root command points at the app's logger.
 func configLedgerPath(flag, configured string, sandboxMode bool) string {
-	if flag == "" && os.Getenv("PAYRUN_LEDGER") == "" {
-		flag = configured
+	if flag != "" {
+		return flag
 	}
-	return ledgerPath(flag, sandboxMode)
+	env := os.Getenv("PAYRUN_LEDGER")
+	if sandboxMode {
+		logSetAsideLedger(env, configured)
+		return sandboxLedger
+	}
+	if env != "" {
+		return env
+	}
+	if configured != "" {
+		return configured
+	}
+	return defaultLedger
+}
+
+// logSetAsideLedger logs the configured ledger that --sandbox does not use:
+// PAYRUN_LEDGER if set, else the config file's [run] ledger.
+func logSetAsideLedger(env, configured string) {
+	setAside, source := env, "PAYRUN_LEDGER"
+	if setAside == "" {
+		setAside, source = configured, "config file [run] ledger"
+	}
+	if setAside == "" || setAside == sandboxLedger {
+		return
+	}
+	slog.Info("--sandbox does not use the configured ledger, so sandbox payouts stay out of it; pass --ledger to choose the sandbox ledger",
+		"configured_ledger", setAside, "configured_by", source, "ledger", sandboxLedger)
 }
