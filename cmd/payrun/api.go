@@ -32,7 +32,7 @@ type apiOptions struct {
 func (o *apiOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&o.sandbox, "sandbox", false,
-		"run against the built-in sandbox (in-process on a loopback port, state in payrun-sandbox.state beside the ledger; default ledger payrun-sandbox.db)")
+		"run against the built-in sandbox (in-process on a loopback port, state in payrun-sandbox.state beside the ledger). The ledger is payrun-sandbox.db in the working directory unless --ledger is given: PAYRUN_LEDGER and the config file's ledger are not used")
 	f.StringVar(&o.apiKeyFile, "api-key-file", "",
 		"read the Anton API key from this file instead of ANTON_API_KEY")
 	f.IntVar(&o.rate, "rate", 0,
