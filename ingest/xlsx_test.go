@@ -508,7 +508,7 @@ func TestXLSXSharedTextBound(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("reading the sheet ended with %v, want a file error", err)
 	}
-	wantFileErrorText(t, fe, CodeXLSXInvalid, "times the size of the sheet")
+	wantFileErrorText(t, fe, CodeXLSXInvalid, "more than 256.0 MiB plus 16 times the sheet's")
 }
 
 // workbookRels returns a workbook relationship part whose worksheet

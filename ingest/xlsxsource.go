@@ -399,9 +399,9 @@ func (x *xlsxSource) sharedString(info cellInfo) (cell, error) {
 	if x.sharedText > x.sharedTextLimit {
 		return cell{}, fileErrorf(CodeXLSXInvalid,
 			"check where the file came from; if it is genuine, export the sheet as CSV UTF-8 and validate that",
-			"sheet %q row %d: the cells so far refer to %s of shared strings, %d times the size of the sheet, "+
+			"sheet %q row %d: the cells so far refer to %s of shared strings, more than %s plus %d times the sheet's %s, "+
 				"which no payout file repeats: the file is damaged or built to slow payrun down",
-			x.sheet, x.row, byteSize(x.sharedText), maxSharedTextRatio)
+			x.sheet, x.row, byteSize(x.sharedText), byteSize(maxSharedTextGrace), maxSharedTextRatio, byteSize(x.sheetXML.size))
 	}
 	return cell{text: text}, nil
 }
