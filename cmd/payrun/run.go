@@ -89,8 +89,8 @@ next run).`,
 	f.BoolVar(&o.requireApproval, "require-approval", false, "hold every new file until 'payrun release FILE_ID --approver NAME'")
 	f.BoolVar(&o.allowBankChange, "allow-bank-change", false, "let a known external_ref be paid to new bank details (a new instrument); without it such rows are held")
 	f.DurationVar(&o.adoptWindow, "adopt-window", 30*24*time.Hour, "how far back a new ledger looks for payouts Anton already has")
-	f.IntVar(&o.expectRows, "expect-rows", -1, "hold the file unless it has exactly this many data rows")
-	f.StringArrayVar(&o.expectTotals, "expect-total", nil, "hold the file unless its valid rows sum to CUR=AMOUNT (repeatable)")
+	f.IntVar(&o.expectRows, "expect-rows", 0, "hold the file unless exactly this many of its rows are valid (invalid rows are not counted), instead of FILE.control")
+	f.StringArrayVar(&o.expectTotals, "expect-total", nil, "hold the file unless its valid rows sum to CUR=AMOUNT (repeatable), instead of FILE.control")
 	return cmd
 }
 

@@ -75,3 +75,40 @@ func TestFlags_ExpectTotalMismatchHolds(t *testing.T) {
 		t.Errorf("a held file created %d payouts", n)
 	}
 }
+
+// The help of --expect-rows describes what the check counts: valid rows.
+func TestRunHelp_ExpectRowsCountsValidRows(t *testing.T) {
+	code, stdout, _ := runPayrun(t, t.TempDir(), "run", "--help")
+	if code != exitOK {
+		t.Fatalf("run --help: exit=%d", code)
+	}
+	var line string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.Contains(l, "--expect-rows") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "exactly this many of its rows are valid") {
+		t.Errorf("--expect-rows help does not say it counts valid rows: %q", line)
+	}
+	if strings.Contains(line, "data rows") || strings.Contains(line, "default -1") {
+		t.Errorf("--expect-rows help still describes data rows or a -1 default: %q", line)
+	}
+}
+
+// The count of --expect-rows leaves invalid rows out, as its help says.
+func TestFlags_ExpectRowsSkipsInvalidRows(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	writeCSV(t, filepath.Join(dir, "p.csv"),
+		beneficiaryRow("V-1", "10.00", "EUR", "", "", "DE89370400440532013000", ""),
+		beneficiaryRow("V-2", "abc", "EUR", "", "", "DE89370400440532013000", ""))
+
+	code, stdout, _ := runPayrun(t, dir, "run", "--max-invalid", "1", "--expect-rows", "1", "p.csv")
+	if code != exitRowProblems {
+		t.Fatalf("--expect-rows 1 with 1 valid and 1 invalid row: exit=%d, want 1\n%s", code, stdout)
+	}
+	if n := srv.Stats().PayoutsCreated; n != 1 {
+		t.Errorf("payouts=%d, want 1", n)
+	}
+}
