@@ -294,7 +294,7 @@ func TestRun_BalanceHoldReleasedWhenFunded(t *testing.T) {
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		code, stdout, _ = runPayrun(t, dir, "run")
+		code, stdout, _ = runPayrun(t, dir, "run", "b.csv")
 		if code == exitOK || time.Now().After(deadline) {
 			break
 		}

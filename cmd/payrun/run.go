@@ -58,9 +58,12 @@ guard, submits the payouts of the valid rows with one idempotency key each, and
 writes reconciliation reports. Rows left unfinished by an earlier run are resumed
 first. Running it again is always safe: a row is paid at most once.
 
-Exit status: 0 success or nothing to do; 1 finished, but some rows are invalid,
-rejected, conflict or retryable; 2 usage or configuration error, or an unreadable
-file; 3 another run holds the ledger lock; 4 stopped or held (authentication,
+Without SOURCE arguments, run reads the [run] sources of the config file, and
+exits 2 when there are none.
+
+Exit status: 0 success or nothing new in the sources; 1 finished, but some rows
+are invalid, rejected, conflict or retryable; 2 usage or configuration error, an
+unreadable file, or no sources at all; 3 another run holds the ledger lock; 4 stopped or held (authentication,
 breaker, insufficient balance, a guard, a balance below --min-balance);
 130 interrupted (a file whose recording was interrupted is read again by the
 next run).`,
@@ -139,6 +142,11 @@ func (a *app) run(ctx context.Context, o *runOptions, sources []string, flags *p
 	}
 	if len(sources) == 0 {
 		sources = cfg.Run.Sources
+	}
+	if len(sources) == 0 {
+		// A cron job started in the wrong directory finds no config file and
+		// must not pass for a quiet night.
+		return usageError("no payout sources: pass files or folders, or set [run] sources in the config file (--config, $PAYRUN_CONFIG, else payrun.toml in the working directory)")
 	}
 	path := configLedgerPath(o.ledger, cfg.Run.Ledger, o.api.sandbox)
 

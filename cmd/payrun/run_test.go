@@ -195,3 +195,36 @@ func TestRun_HeldForTooManyInvalid(t *testing.T) {
 		t.Errorf("a held file created %d payouts", n)
 	}
 }
+
+// A run without sources is a usage error, so a cron job that finds no config
+// file alerts. A configured source with nothing new still exits 0.
+func TestRun_NoSourcesIsUsageError(t *testing.T) {
+	startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+
+	code, stdout, _, message := runPayrunErr(t, context.Background(), dir, "run")
+	if code != exitUsage {
+		t.Errorf("run without sources: exit=%d, want 2\n%s", code, stdout)
+	}
+	if !strings.Contains(message, "no payout sources: pass files or folders, or set [run] sources in the config file") {
+		t.Errorf("run without sources: error %q does not say how to name sources", message)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "payrun.db")); err == nil {
+		t.Errorf("run without sources created a ledger")
+	}
+
+	if err := os.Mkdir(filepath.Join(dir, "inbox"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := "[run]\nsources = [\"inbox\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "payrun.toml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runPayrun(t, dir, "run")
+	if code != exitOK {
+		t.Errorf("run of an empty configured inbox: exit=%d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "no new payout files") {
+		t.Errorf("run of an empty configured inbox does not say so:\n%s", stdout)
+	}
+}
