@@ -340,7 +340,7 @@ func TestS3Inbox_PendingMoveWithoutCopyRedone(t *testing.T) {
 	}
 	led.Close()
 
-	code, stdout, stderr = e.run(t)
+	code, stdout, stderr = e.run(t, "s3://payouts/inbox/")
 	if code != exitOK {
 		t.Fatalf("repair run exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
