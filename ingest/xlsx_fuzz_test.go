@@ -18,11 +18,13 @@ import (
 
 // The XLSX fuzz targets check that no worksheet, shared string table or
 // package makes the reader panic, return an error other than a *FileError,
-// or pay an amount other than the one the cell holds. A hang is caught by
-// the fuzzing engine, which fails an input that runs for more than a few
-// seconds; in plain go test the seeds run once each.
+// or pay an amount other than the one the cell contains. A hang is caught
+// by the fuzzing engine, which fails an input that runs for more than 10
+// seconds (internal/fuzz in Go 1.26). In plain go test the seeds run once
+// each. The engine minimizes each new input for up to 60 seconds unless
+// told otherwise, which with one worker leaves little time to fuzz:
 //
-//	go test ./ingest -run '^$' -fuzz '^FuzzXLSXSheet$' -fuzztime 5m -parallel 1
+//	go test ./ingest -run '^$' -fuzz '^FuzzXLSXSheet$' -fuzztime 5m -fuzzminimizetime 100x -parallel 1
 
 // fuzzStrings is the shared string table of the fuzz workbook: the header
 // and the values of the seed rows, so a seed may use shared or inline strings.
