@@ -5,8 +5,13 @@ import (
 	"sync"
 )
 
-// batchRows is how many rows move through the pipeline together.
-const batchRows = 1024
+// batchRows is how many rows move through the pipeline together, and
+// batchCells bounds their cells, so a batch of wide rows (an XLSX row may
+// have 16,384 cells) ends early instead of holding millions of cells.
+const (
+	batchRows  = 1024
+	batchCells = 1 << 16
+)
 
 // maxValidators bounds the validating goroutines; beyond a few, reading the
 // file is the limit.
@@ -141,7 +146,7 @@ func (b *rowBatch) fill(src source, reuseText bool) {
 		user.useArena(&b.arena)
 	}
 	appender, _ := src.(cellAppender)
-	for len(b.rows) < batchRows {
+	for len(b.rows) < batchRows && len(b.cells) < batchCells {
 		var row sourceRow
 		var err error
 		start := len(b.cells)

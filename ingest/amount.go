@@ -78,12 +78,24 @@ func (nf numberFormat) describe() string {
 const amountFormatHint = "write the amount as digits with an optional decimal part, for example %s, " +
 	"or declare the number format (decimal, grouping) in the source profile"
 
+// maxAmountText bounds the text of an amount: 12 integer digits with their
+// grouping separators and 3 decimals take 20 bytes, and a few spaces of a
+// declared grouping in UTF-8 take a few more.
+const maxAmountText = 64
+
 // parseAmount parses an amount under the declared number format. It accepts
 // only digits, the declared decimal separator and the declared grouping
 // separator between groups of three digits. It never guesses a format and
 // never rounds. It returns the value and its number of decimals as written, so
 // "12.500" has 3 even though its value fits 2.
 func parseAmount(text string, nf numberFormat) (decimal.Decimal, int, *finding) {
+	if len(text) > maxAmountText {
+		// No valid amount is this long, and the checks below would take
+		// time in proportion to a text of up to 1 MiB.
+		return decimal.Zero, 0, &finding{CodeAmountTooManyDigits,
+			fmt.Sprintf("amount has %d characters, more than any amount payrun accepts", len(text)),
+			"check the amount; Anton accepts at most 12 integer digits"}
+	}
 	hint := fmt.Sprintf(amountFormatHint, nf.describe())
 	if f := amountCharacterFinding(text, hint); f != nil {
 		return decimal.Zero, 0, f

@@ -197,12 +197,19 @@ func (c *rowCheck) cellError(col column, text, code, message, hint string) {
 // worksheet cell cannot shift, so there such a cell gets a warning.
 func (c *rowCheck) checkExtraCells() bool {
 	width := len(c.r.cols.header)
+	first, others := -1, 0
 	for i := width; i < len(c.row.cells); i++ {
 		if cleanText(c.row.cells[i].text) == "" {
 			continue
 		}
 		if c.row.worksheet {
-			c.warnCellOutsideHeader(i)
+			// One warning per row, so a sheet full of notes cannot
+			// make millions of problems.
+			if first < 0 {
+				first = i
+			} else {
+				others++
+			}
 			continue
 		}
 		c.problems = append(c.problems, Problem{
@@ -215,18 +222,26 @@ func (c *rowCheck) checkExtraCells() bool {
 		c.failed = true
 		return true
 	}
+	if first >= 0 {
+		c.warnCellOutsideHeader(first, others)
+	}
 	return false
 }
 
 // warnCellOutsideHeader reports the worksheet cell at index i of the row,
-// which lies right of the header, as ignored.
-func (c *rowCheck) warnCellOutsideHeader(i int) {
+// which lies right of the header, and others more such cells, as ignored.
+func (c *rowCheck) warnCellOutsideHeader(i, others int) {
 	letters := columnLetters(i + 1)
 	ref := letters + strconv.Itoa(c.row.row)
+	message := "cell " + ref + " is right of the header, so its column has no name and payrun ignores its value"
+	if others > 0 {
+		message = fmt.Sprintf("cell %s and %d more cells of the row are right of the header, so their columns have no name and payrun ignores their values",
+			ref, others)
+	}
 	c.problems = append(c.problems, Problem{
 		Row: c.row.row, Line: c.row.line, Column: letters,
 		Severity: SeverityWarning, Code: CodeCellOutsideHeader,
-		Message: "cell " + ref + " is right of the header, so its column has no name and payrun ignores its value",
+		Message: message,
 		Hint:    "leave a note as it is, but move a value that belongs to the payout into its column and re-export",
 	})
 }
