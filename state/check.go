@@ -33,7 +33,8 @@ const sendableStates = `('held', 'pending', 'submitting', 'submitted', 'retryabl
 
 // Check verifies the ledger: SQLite's integrity and foreign key checks, the
 // invariants that keep a payout from being sent twice, the agreement of rows
-// with the payouts table, and private file modes. It returns every finding,
+// with the payouts table, private file modes, and a fingerprint key that
+// exists and matches the ledger. It returns every finding,
 // and an error only when a check could not run.
 func (l *Ledger) Check(ctx context.Context) ([]Finding, error) {
 	checks := []func(context.Context) ([]Finding, error){
@@ -46,6 +47,7 @@ func (l *Ledger) Check(ctx context.Context) ([]Finding, error) {
 		l.checkPayoutLinks,
 		l.checkPayoutReferences,
 		l.checkFileModes,
+		l.checkFingerprintKey,
 	}
 	var all []Finding
 	for _, check := range checks {

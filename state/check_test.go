@@ -58,15 +58,15 @@ func exec(t *testing.T, l *Ledger, query string, args ...any) {
 func TestCheck_CleanLedger(t *testing.T) {
 	l := openTest(t)
 	ctx := context.Background()
+	if _, err := l.FingerprintKey(ctx); err != nil {
+		t.Fatal(err)
+	}
 	addFile(t, l, "aaaaaaaaaaaa")
 	submittedRow(t, l, "aaaaaaaaaaaa", 2, "INV-1", "pay_1")
 	record(t, l, pendingRow("aaaaaaaaaaaa", 3, "INV-2", "h2"))
 	adopted := pendingRow("aaaaaaaaaaaa", 4, "INV-3", "h3")
 	record(t, l, adopted)
 	if _, err := l.AdoptPayout(ctx, &Payout{ID: "pay_3", Reference: "INV-3", Status: "completed"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadFingerprintKey(l.Path()); err != nil {
 		t.Fatal(err)
 	}
 

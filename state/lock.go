@@ -1,10 +1,12 @@
 package state
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +46,30 @@ func KeyPath(ledgerPath string) string { return ledgerPath + ".key" }
 // LoadFingerprintKey returns the secret that keys the HMAC fingerprints of the
 // ledger: PAYRUN_FINGERPRINT_KEY (hex) if set, else the 0600 key file beside the
 // ledger, which is created with 32 random bytes on first use. Losing the key
-// changes every fingerprint, so it must be backed up with the ledger.
+// changes every fingerprint, so it must be backed up with the ledger. When the
+// ledger file exists, FingerprintKey's checks apply, and the key's check value
+// is stored in a ledger that has none yet.
 func LoadFingerprintKey(ledgerPath string) ([]byte, error) {
+	if _, err := os.Stat(ledgerPath); errors.Is(err, fs.ErrNotExist) {
+		key, err := readFingerprintKey(ledgerPath)
+		if err != nil || key != nil {
+			return key, err
+		}
+		return createKey(KeyPath(ledgerPath))
+	}
+
+	ctx := context.Background()
+	l, err := Open(ctx, ledgerPath)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return l.FingerprintKey(ctx)
+}
+
+// readFingerprintKey returns the key from PAYRUN_FINGERPRINT_KEY or the key
+// file, or nil when neither exists.
+func readFingerprintKey(ledgerPath string) ([]byte, error) {
 	if env := strings.TrimSpace(os.Getenv("PAYRUN_FINGERPRINT_KEY")); env != "" {
 		key, err := hex.DecodeString(env)
 		if err != nil || len(key) < 16 {
@@ -55,17 +79,17 @@ func LoadFingerprintKey(ledgerPath string) ([]byte, error) {
 	}
 	path := KeyPath(ledgerPath)
 	data, err := os.ReadFile(path)
-	if err == nil {
-		key, err := hex.DecodeString(strings.TrimSpace(string(data)))
-		if err != nil || len(key) < 16 {
-			return nil, fmt.Errorf("invalid fingerprint key file %s: it must hold at least 32 hex characters; restore it from the ledger backup", path)
-		}
-		return key, nil
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		return nil, fmt.Errorf("read fingerprint key %s: %w", path, err)
 	}
-	return createKey(path)
+	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) < 16 {
+		return nil, fmt.Errorf("invalid fingerprint key file %s: it must contain at least 32 hex characters; restore it from the ledger backup", path)
+	}
+	return key, nil
 }
 
 // createKey writes a new random key to a temporary file and links it into
@@ -98,7 +122,8 @@ func createKey(path string) ([]byte, error) {
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return LoadFingerprintKey(strings.TrimSuffix(path, ".key"))
+			// Another process linked its key first, so both use that one.
+			return readFingerprintKey(strings.TrimSuffix(path, ".key"))
 		}
 		return nil, fmt.Errorf("create fingerprint key %s: %w", path, err)
 	}

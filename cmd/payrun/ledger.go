@@ -82,9 +82,28 @@ func (a *app) ledgerBackup(ctx context.Context, lo *ledgerOptions, dest string) 
 	case os.Getenv("PAYRUN_FINGERPRINT_KEY") != "":
 		fmt.Fprintln(a.stdout, "fingerprint key comes from PAYRUN_FINGERPRINT_KEY: keep that value with the backup")
 	default:
-		fmt.Fprintf(a.stdout, "no fingerprint key file %s exists yet, so there was no key to copy\n", state.KeyPath(led.Path()))
+		if err := a.reportMissingKey(ctx, led); err != nil {
+			return err
+		}
 	}
 	a.logger.Info("ledger backed up", "ledger", led.Path(), "backup", dest, "key_copied", copied)
+	return nil
+}
+
+// reportMissingKey prints why the backup has no key file. A ledger with data
+// has lost its key, which the backup cannot replace.
+func (a *app) reportMissingKey(ctx context.Context, led *state.Ledger) error {
+	keyFile := state.KeyPath(led.Path())
+	used, err := led.HasData(ctx)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	if !used {
+		fmt.Fprintf(a.stdout, "no fingerprint key file %s exists yet, so there was no key to copy\n", keyFile)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "fingerprint key file %s is missing, so the backup has no key: restore the key file from the .key file of an earlier backup before the next run\n", keyFile)
+	a.logger.Warn("fingerprint key file missing for a ledger with data", "ledger", led.Path(), "key_file", keyFile)
 	return nil
 }
 
@@ -129,7 +148,9 @@ func (a *app) ledgerCheckCmd() *cobra.Command {
 verifies its invariants: no idempotency key or reference on two rows that may be
 sent, every submitted row with a payout id and a recorded attempt (adopted rows
 excepted), row and payout statuses that agree, no terminal status moved back, no
-reference with two payouts, and ledger and key files with mode 0600.
+reference with two payouts, ledger and key files with mode 0600, and a
+fingerprint key (LEDGER.key or PAYRUN_FINGERPRINT_KEY) that exists whenever the
+ledger contains data and matches the key check value stored in the ledger.
 
 Exit status: 0 no findings, 1 findings (each printed on its own line), 2 the
 ledger cannot be opened.`,

@@ -174,3 +174,68 @@ func TestLedgerRestore_PaysNothingTwice(t *testing.T) {
 		t.Errorf("check of the restored ledger exit=%d:\n%s", code, stdout)
 	}
 }
+
+// TestLedgerRestore_WithoutKeyRejected restores a backup but not its key
+// file: the run must stop instead of treating every payee as new.
+func TestLedgerRestore_WithoutKeyRejected(t *testing.T) {
+	dir, srv := paidLedger(t)
+	backup := filepath.Join(dir, "backup.db")
+	if code, stdout, _ := runPayrun(t, dir, "ledger", "backup", backup); code != exitOK {
+		t.Fatalf("ledger backup exit=%d\n%s", code, stdout)
+	}
+	keyFile := filepath.Join(dir, "payrun.db.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join("testdata", "s3", "july.csv"), filepath.Join(dir, "july.csv"))
+	paid := srv.Stats().PayoutsCreated
+
+	code, _, _, message := runPayrunErr(t, context.Background(), dir, "run", "july.csv")
+	if code != exitUsage {
+		t.Errorf("run without the key file exit=%d, want 2 (%s)", code, message)
+	}
+	if !strings.Contains(message, "payrun.db.key") || !strings.Contains(message, "next to the ledger backup") {
+		t.Errorf("message = %q, want it to name the key file and where to restore it from", message)
+	}
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Errorf("the run created a new key file for a ledger with data: %v", err)
+	}
+	if n := srv.Stats().PayoutsCreated; n != paid {
+		t.Errorf("payouts_created = %d after the rejected run, want %d", n, paid)
+	}
+
+	code, stdout, _ := runPayrun(t, dir, "ledger", "check")
+	if code != exitRowProblems {
+		t.Errorf("check without the key file exit=%d, want 1", code)
+	}
+	if !strings.Contains(stdout, "fingerprint_key: ") || !strings.Contains(stdout, "payrun.db.key") {
+		t.Errorf("check output does not report the missing key file:\n%s", stdout)
+	}
+
+	copyFile(t, backup+".key", keyFile)
+	if code, stdout, stderr := runPayrun(t, dir, "run", "july.csv"); code != exitOK {
+		t.Errorf("run with the restored key file exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestLedgerCheck_WrongKeyFinding(t *testing.T) {
+	dir, _ := paidLedger(t)
+	keyFile := filepath.Join(dir, "payrun.db.key")
+	if err := os.WriteFile(keyFile, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	code, stdout, _ := runPayrun(t, dir, "ledger", "check")
+	if code != exitRowProblems {
+		t.Errorf("check with another key file exit=%d, want 1", code)
+	}
+	if !strings.Contains(stdout, "fingerprint_key: ") || !strings.Contains(stdout, "is not the key that ledger") {
+		t.Errorf("check output does not report the wrong key:\n%s", stdout)
+	}
+
+	copyFile(t, filepath.Join("testdata", "s3", "july.csv"), filepath.Join(dir, "july.csv"))
+	code, _, _, message := runPayrunErr(t, context.Background(), dir, "run", "july.csv")
+	if code != exitUsage {
+		t.Errorf("run with another key file exit=%d, want 2 (%s)", code, message)
+	}
+}
