@@ -219,10 +219,15 @@ func TestRun_CrashDuringIngestLosesNoRow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Reproduce the ledger a crash after the first batch leaves behind.
+	// Reproduce the ledger a crash after the first batch leaves behind. A run
+	// creates the fingerprint key before it ingests, so the crashed one did.
+	t.Setenv("PAYRUN_FINGERPRINT_KEY", "")
 	ctx := context.Background()
 	led, err := state.Open(ctx, filepath.Join(dir, "payrun.db"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.FingerprintKey(ctx); err != nil {
 		t.Fatal(err)
 	}
 	led.StartRun(ctx, "crashed", "run")
