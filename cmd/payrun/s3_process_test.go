@@ -269,8 +269,12 @@ require_approval = true
 		t.Fatalf("run exit=%d, want 4 (held for approval)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	checkJSONLog(t, stderr)
-	if _, err := os.Stat(filepath.Join(e.dir, "config.db")); err != nil {
-		t.Errorf("the config file's ledger was not used: %v", err)
+	// --sandbox sets the config file's ledger aside for payrun-sandbox.db.
+	if _, err := os.Stat(filepath.Join(e.dir, "config.db")); err == nil {
+		t.Errorf("run --sandbox wrote to the config file's ledger config.db")
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "payrun-sandbox.db")); err != nil {
+		t.Errorf("run --sandbox did not use payrun-sandbox.db: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "payrun.prom")); err != nil {
 		t.Errorf("the config file's metrics file was not written: %v", err)
@@ -287,12 +291,12 @@ require_approval = true
 		t.Errorf("report extensions = %v, want %v (csv and json reports, summary, metrics)", formats, want)
 	}
 
-	// PAYRUN_LEDGER wins over the config file's ledger.
+	// --sandbox sets PAYRUN_LEDGER aside too.
 	t.Setenv("PAYRUN_LEDGER", filepath.Join(e.dir, "env.db"))
 	if code, stdout, stderr := runPayrun(t, e.dir, "run", "--sandbox", "--config", "payrun.toml"); code != exitOK {
 		t.Fatalf("run with PAYRUN_LEDGER exit=%d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(e.dir, "env.db")); err != nil {
-		t.Errorf("PAYRUN_LEDGER was not used over the config file's ledger: %v", err)
+	if _, err := os.Stat(filepath.Join(e.dir, "env.db")); err == nil {
+		t.Errorf("run --sandbox wrote to PAYRUN_LEDGER's ledger env.db")
 	}
 }
