@@ -198,3 +198,29 @@ func TestStatus_SandboxMissingLedgerHint(t *testing.T) {
 		t.Errorf("message = %q, want it to name payrun-sandbox.db and how to create it", message)
 	}
 }
+
+func TestConfigLedgerPath_Precedence(t *testing.T) {
+	cases := []struct {
+		name, flag, env, configured string
+		sandbox                     bool
+		want                        string
+	}{
+		{"default", "", "", "", false, "payrun.db"},
+		{"config file", "", "", "config.db", false, "config.db"},
+		{"env over config file", "", "env.db", "config.db", false, "env.db"},
+		{"flag over env", "flag.db", "env.db", "config.db", false, "flag.db"},
+		{"sandbox default", "", "", "", true, "payrun-sandbox.db"},
+		{"sandbox ignores config file", "", "", "config.db", true, "payrun-sandbox.db"},
+		{"sandbox ignores env", "", "env.db", "config.db", true, "payrun-sandbox.db"},
+		{"sandbox takes flag", "flag.db", "env.db", "config.db", true, "flag.db"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PAYRUN_LEDGER", tc.env)
+			if got := configLedgerPath(tc.flag, tc.configured, tc.sandbox); got != tc.want {
+				t.Errorf("configLedgerPath(%q, %q, %v) with PAYRUN_LEDGER=%q = %q, want %q",
+					tc.flag, tc.configured, tc.sandbox, tc.env, got, tc.want)
+			}
+		})
+	}
+}
