@@ -120,7 +120,7 @@ func openForSubmit(ctx context.Context, o *runOptions, cmd *cobra.Command) (*con
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lo := ledgerOptions{path: path}
+	lo := ledgerOptions{path: path, sandbox: o.api.sandbox}
 	led, err := lo.open(ctx)
 	if err != nil {
 		lock.Release()
