@@ -31,6 +31,10 @@ const (
 // CreateErrorsCSV starts an errors file at path, writing to a temporary file
 // in the same directory until Close.
 func CreateErrorsCSV(path string) (*ErrorsCSV, error) {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("create errors file: %s is a directory; give a file name such as %s",
+			path, filepath.Join(path, "errors.csv"))
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("create errors file: %w", err)

@@ -392,3 +392,13 @@ func TestOpenKeepsRecordText(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsCSVDirectory refuses a directory as the errors file before any
+// row is read, with a file name to use instead.
+func TestErrorsCSVDirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := CreateErrorsCSV(dir)
+	if err == nil || !strings.Contains(err.Error(), "is a directory") || !strings.Contains(err.Error(), "errors.csv") {
+		t.Fatalf("CreateErrorsCSV(directory) error %v, want one that says it is a directory", err)
+	}
+}
