@@ -80,10 +80,10 @@ type pipeline struct {
 
 // startPipeline takes over src, which must be positioned after the header;
 // close closes it. Each validator comes from newValidator. With reuseText,
-// a batch's row text lives in blocks the batch owns and reuses, so every
-// string of a record, and of its Instruction and problems, is valid only
-// until the caller moves past the batch: the caller must copy what it
-// keeps. Without it, those strings stay valid.
+// a batch's row text lives in blocks the batch owns and reuses. Every
+// string of a record, and of its Instruction and problems, is then valid
+// only until the caller moves past the batch, so the caller must copy what
+// it keeps. Without reuseText, those strings stay valid.
 func startPipeline(src source, newValidator func() *validator, reuseText bool) *pipeline {
 	workers := min(max(runtime.GOMAXPROCS(0), 1), maxValidators)
 	inFlight := workers + 3 // one being returned, one being filled, the rest validating or waiting
@@ -138,7 +138,8 @@ func (p *pipeline) validate(v *validator) {
 }
 
 // fill reads up to batchRows non-empty rows, or fewer before an error.
-// With reuseText, a source that can puts their text in the batch's arena.
+// With reuseText, a source that implements arenaUser puts the rows' text in
+// the batch's arena.
 func (b *rowBatch) fill(src source, reuseText bool) {
 	b.rows, b.ends, b.cells, b.err = b.rows[:0], b.ends[:0], b.cells[:0], nil
 	if user, ok := src.(arenaUser); ok && reuseText {

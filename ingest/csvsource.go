@@ -49,9 +49,9 @@ func parseDelimiter(s string) (rune, error) {
 // UTF-16; otherwise the profile's encoding, else UTF-8 checked byte by byte.
 // Lines that end with a carriage return alone, as old Mac versions of Excel
 // wrote them, are read as lines. A first line "sep=X", which Excel writes
-// and reads to name the delimiter, sets the delimiter, unless declared says
-// the profile set one; a different one there is a file error. The raw bytes
-// read from the file also go to raw, if not nil.
+// and reads to name the delimiter, sets the delimiter unless declared is
+// true because the profile set one. A different delimiter there is a file
+// error. The raw bytes read from the file also go to raw, if not nil.
 func openCSV(path string, delimiter rune, declared bool, encodingName string, raw io.Writer) (*csvSource, error) {
 	file, err := os.Open(path)
 	if err != nil {
@@ -96,8 +96,8 @@ func openCSV(path string, delimiter rune, declared bool, encodingName string, ra
 }
 
 // carriageReturnLines reports whether the text's first line break is a
-// carriage return without a line feed after it: the line ends of the
-// "CSV (Macintosh)" format, in which encoding/csv sees one long line.
+// carriage return without a line feed after it. The "CSV (Macintosh)"
+// format ends its lines so, and encoding/csv reads such a file as one line.
 func carriageReturnLines(text *bufio.Reader) bool {
 	head, _ := text.Peek(csvReadBuffer)
 	cr := bytes.IndexByte(head, '\r')

@@ -21,7 +21,7 @@ func FileSHA256(path string) (string, int64, error) {
 	}
 	defer file.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, onlyReader{file}, make([]byte, hashBufferBytes))
+	n, err := hashRest(h, file)
 	if err != nil {
 		return "", 0, fmt.Errorf("read payout file %s: %w", path, err)
 	}
@@ -90,17 +90,19 @@ func (f *fileHash) finish(path string) error {
 	if _, err := file.Seek(f.n, io.SeekStart); err != nil {
 		return fmt.Errorf("read payout file %s: %w", path, err)
 	}
-	// onlyReader hides the WriteTo method of *os.File, which io.CopyBuffer
-	// would use instead of the buffer.
-	if _, err := io.CopyBuffer(writerFunc(f.h.Write), onlyReader{file}, make([]byte, hashBufferBytes)); err != nil {
+	if _, err := hashRest(f.h, file); err != nil {
 		return fmt.Errorf("read payout file %s: %w", path, err)
 	}
 	return nil
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+// hashRest writes the bytes of file from its current offset to h, reading
+// hashBufferBytes at a time.
+func hashRest(h hash.Hash, file *os.File) (int64, error) {
+	// onlyReader hides the WriteTo method of *os.File, which io.CopyBuffer
+	// would use instead of the buffer.
+	return io.CopyBuffer(h, onlyReader{file}, make([]byte, hashBufferBytes))
+}
 
 // stop waits until the bytes queued so far are hashed and ends the hashing
 // goroutine. Write must not be called afterwards.
@@ -114,4 +116,5 @@ func (f *fileHash) stop() {
 
 func (f *fileHash) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
 
+// onlyReader is an io.Reader without the other methods of what it wraps.
 type onlyReader struct{ io.Reader }

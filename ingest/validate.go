@@ -532,8 +532,8 @@ func parseNumberCell(text string) (decimal.Decimal, int, *finding) {
 	return amountValue(value.Truncate(0).String(), fractionDigits(value))
 }
 
-// percentText is how a percentage format shows a stored number, such as
-// "50%" for 0.5.
+// percentText returns the text a percentage format displays for a stored
+// number, such as "50%" for 0.5.
 func percentText(stored string) string {
 	value, err := decimal.NewFromString(stored)
 	if err != nil {

@@ -38,9 +38,9 @@ echo "building into $bin" >&2
 	go build -o "$bin/csvloop" ./internal/benchbase/csvloop &&
 	go build -o "$bin/xlsxloop" ./internal/benchbase/xlsxloop)
 
-# measure_all FILE NAME=COMMAND... runs every command on FILE $repeat times,
-# taking the commands in turn so that a slow minute of the machine hits all
-# of them, and prints "NAME SECONDS RSS_KB" for each: the best wall time and
+# measure_all FILE NAME=COMMAND... runs every command on FILE $repeat times.
+# It takes the commands in turn, so a slow minute of the machine slows all
+# of them. For each it prints "NAME SECONDS RSS_KB": the best wall time and
 # the largest peak RSS ("Maximum resident set size" of GNU time). A COMMAND
 # is a program and its options, separated by commas. Every generated row is
 # valid, so a non-zero exit is a failure.

@@ -2,9 +2,9 @@
 // encoding/csv read loop over a file, with no validation. It prints the
 // number of data rows read.
 //
-// By default it sets ReuseRecord, the fastest loop encoding/csv allows;
-// with -plain it reads with the reader's defaults, as a loop of Read calls
-// is usually written, which allocates each record.
+// By default it sets ReuseRecord, the fastest loop encoding/csv allows.
+// With -plain it reads with the reader's defaults, as a loop of Read calls
+// is usually written, so each record is a new allocation.
 package main
 
 import (
